@@ -1,0 +1,64 @@
+/* srlm.h: the public API of libsrlm, the portable Vulkan-compute runtime for small
+ * language models. The CLI in tools/ and outside users include only this header.
+ * It is not a header of internal types: those live beside their code in runtime/<area>/. */
+#ifndef SRLM_H
+#define SRLM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SRLM_VERSION "0.1.0"
+
+/* ---- Errors are values -------------------------------------------------------------
+ * A fallible function returns srlm_status: NULL on success, else an error object owned by
+ * the caller (free it with srlm_status_free). Error objects carry a code and a message that
+ * names the file, tensor, line or SQL that failed. Out-of-memory while building an error
+ * yields a static, immutable OOM error (freeing it is a no-op). */
+typedef enum srlm_code {
+    SRLM_OK = 0,
+    SRLM_ERR_INVALID,      /* bad argument or input value */
+    SRLM_ERR_IO,           /* file missing, unreadable, short write */
+    SRLM_ERR_FORMAT,       /* malformed file: JSON, safetensors, GGUF, JSONL, ... */
+    SRLM_ERR_OOM,          /* host memory exhausted */
+    SRLM_ERR_DEVICE_OOM,   /* device memory exhausted or plan over budget */
+    SRLM_ERR_DEVICE_LOST,  /* VK_ERROR_DEVICE_LOST */
+    SRLM_ERR_VULKAN,       /* any other Vulkan failure */
+    SRLM_ERR_UNSUPPORTED,  /* device or file lacks a required feature */
+    SRLM_ERR_SQL,          /* SQLite refused or failed a statement */
+    SRLM_ERR_TIMEOUT,      /* a deadline passed */
+    SRLM_ERR_NOT_FOUND,    /* a named thing does not exist */
+} srlm_code;
+
+typedef struct srlm_error *srlm_status;
+
+/* Builds an error with a printf-style message. Never returns NULL. */
+srlm_status srlm_errorf(srlm_code code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+srlm_status srlm_errorv(srlm_code code, const char *fmt, va_list ap);
+/* Prepends context ("loading model.safetensors: ") to an error's message; returns st.
+ * Passing NULL returns NULL. */
+srlm_status srlm_status_wrap(srlm_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+srlm_code srlm_status_code(srlm_status st);          /* SRLM_OK for NULL */
+const char *srlm_status_msg(srlm_status st);         /* "ok" for NULL */
+const char *srlm_code_name(srlm_code code);
+void srlm_status_free(srlm_status st);               /* accepts NULL */
+
+/* Propagate an error from an expression returning srlm_status. */
+#define SRLM_TRY(expr) do { srlm_status srlm_try_st_ = (expr); if (srlm_try_st_) return srlm_try_st_; } while (0)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SRLM_H */

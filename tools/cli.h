@@ -1,0 +1,47 @@
+/* cli.h: what every srlm subcommand shares: the command table entry type, option parsing
+ * helpers and error reporting. Not part of libsrlm: the CLI uses the public srlm.h only. */
+#ifndef SRLM_CLI_H
+#define SRLM_CLI_H
+
+#include "srlm.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef int (*cli_main_fn)(int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    cli_main_fn run;
+} cli_command;
+
+/* Options every command understands (-m/--model, --device, --seed, --mem-budget). */
+typedef struct cli_common {
+    const char *model;
+    int device;          /* -1: automatic choice */
+    uint64_t seed;
+    uint64_t mem_budget; /* 0: from the device heap or SRLM_MEM_BUDGET */
+} cli_common;
+
+/* Option matching: returns true and sets *val when argv[*i] is `name` followed by a value
+ * (advancing *i), or `name=value`. Exits with a message when the value is missing. */
+bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+bool cli_opt_alias(int argc, char **argv, int *i, const char *shortname, const char *name, const char **val);
+bool cli_flag(char **argv, int i, const char *name);
+/* Consumes a common option at argv[*i]; returns true if it was one. */
+bool cli_common_opt(int argc, char **argv, int *i, cli_common *c);
+void cli_common_init(cli_common *c);
+long long cli_parse_int(const char *opt, const char *s, long long lo, long long hi);
+double cli_parse_double(const char *opt, const char *s);
+/* Parses sizes like 1500M, 2G, 1073741824. */
+uint64_t cli_parse_size(const char *opt, const char *s);
+/* Prints "srlm <cmd>: <message>" to stderr, frees st, returns 1 (the exit code). */
+int cli_fail(const char *cmd, srlm_status st);
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

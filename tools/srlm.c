@@ -1,0 +1,40 @@
+/* srlm.c: the command-line entry point; a table of subcommands, each in tools/cmd_*.c.
+ * Only the CLI prints and exits; the library returns errors. */
+#include "cli.h"
+
+#include <string.h>
+
+
+static int cmd_version(int argc, char **argv) {
+    (void)argc; (void)argv;
+    printf("srlm %s\n", SRLM_VERSION);
+    return 0;
+}
+
+static const cli_command commands[] = {
+    {"version", "print the version", cmd_version},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "srlm %s: run and train small language models on any Vulkan device\n\n"
+               "usage: srlm <command> [options]\n\ncommands:\n", SRLM_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\ncommon options: -m/--model PATH, --device N, --seed S, --mem-budget SIZE\n"
+               "environment: SRLM_DEVICE, SRLM_VALIDATE=1, SRLM_PROFILE=1, SRLM_MEM_BUDGET\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("srlm %s\n", SRLM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "srlm: unknown command '%s' (try srlm --help)\n", argv[1]);
+    return 2;
+}
