@@ -13,6 +13,8 @@ SRLM_OP_LIST
 
 const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_FILL_F32] = ROW(spv_fill_f32, 1, 0x1, srlm_push_fill, 1, 256),
+    [SRLM_OP_MEMBW_READ] = ROW(spv_membw_read, 2, 0x2, srlm_push_membw, 1, 64),
+    [SRLM_OP_MEMBW_COPY] = ROW(spv_membw_copy, 2, 0x2, srlm_push_membw, 1, 64),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -11,4 +11,10 @@ typedef struct srlm_push_fill {
 } srlm_push_fill;
 _Static_assert(sizeof(srlm_push_fill) == 8, "fill push constants");
 
+typedef struct srlm_push_membw {
+    uint32_t n;     /* uvec4 words of x */
+    uint32_t chunk; /* words per workgroup */
+} srlm_push_membw;
+_Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
+
 #endif
