@@ -58,6 +58,16 @@ void srlm_status_free(srlm_status st);               /* accepts NULL */
 /* Propagate an error from an expression returning srlm_status. */
 #define SRLM_TRY(expr) do { srlm_status srlm_try_st_ = (expr); if (srlm_try_st_) return srlm_try_st_; } while (0)
 
+/* ---- Model files (runtime/model) ----------------------------------------------------
+ * Element types of stored weights. Dense types have a fixed element size; Q8_0 is a block
+ * type (32 values per 34-byte block) read from GGUF only. */
+typedef enum srlm_dtype {
+    SRLM_DTYPE_F32 = 0,
+    SRLM_DTYPE_F16 = 1,
+    SRLM_DTYPE_BF16 = 2,
+    SRLM_DTYPE_Q8_0 = 3,
+} srlm_dtype;
+
 #ifdef __cplusplus
 }
 #endif
