@@ -122,6 +122,58 @@ typedef enum srlm_dtype {
     SRLM_DTYPE_Q8_0 = 3,
 } srlm_dtype;
 
+/* ---- Models on the device -----------------------------------------------------------
+ * srlm_model: a Qwen2 / Llama model's weights uploaded to a context. */
+typedef struct srlm_model srlm_model;
+
+/* Loads `path` (HF folder or .gguf) onto ctx, storing matrices and the embedding as
+ * `dtype` (SRLM_DTYPE_F32 or SRLM_DTYPE_F16; BF16 files are converted to f16). Errors name
+ * the file and tensor (see srlm_weights_open), or the memory plan that does not fit. */
+srlm_status srlm_model_load(srlm_ctx *ctx, const char *path, srlm_dtype dtype, srlm_model **out);
+void srlm_model_destroy(srlm_model *m); /* accepts NULL */
+int srlm_model_vocab_size(const srlm_model *m);
+/* Device bytes the weights occupy. */
+uint64_t srlm_model_weight_bytes(const srlm_model *m);
+
+/* ---- Inference engine ----------------------------------------------------------------
+ * Many sequences decoding together over a paged KV cache (blocks of `block` tokens, a block
+ * table per sequence; forks share their parent's full blocks and copy only the last partial
+ * one). One forward pass per step for the whole batch. Not thread-safe. */
+typedef struct srlm_engine srlm_engine;
+
+typedef struct srlm_engine_options {
+    int max_seqs;        /* sequences alive at once (default 1) */
+    int max_ctx;         /* positions per sequence (default 2048) */
+    int max_step_tokens; /* tokens per forward pass; longer prompts are chunked (default 256) */
+    int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
+    int block;           /* tokens per KV block (default 16) */
+} srlm_engine_options;
+
+void srlm_engine_options_default(srlm_engine_options *o);
+/* Allocates the KV cache and the activation plan on the model's context. Errors: the plan
+ * does not fit the budget (SRLM_ERR_DEVICE_OOM, naming the sizes). The model must outlive
+ * the engine. */
+srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *o, srlm_engine **out);
+void srlm_engine_destroy(srlm_engine *e);
+int srlm_engine_max_seqs(const srlm_engine *e);
+int srlm_engine_max_ctx(const srlm_engine *e);
+int srlm_engine_free_blocks(const srlm_engine *e);
+uint64_t srlm_engine_tokens_processed(const srlm_engine *e);
+
+srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
+/* A new sequence sharing `parent`'s prefix (full KV blocks shared, the partial one copied). */
+srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child);
+void srlm_engine_seq_free(srlm_engine *e, int id);
+int srlm_engine_seq_len(const srlm_engine *e, int id); /* -1 for a dead id */
+
+/* Appends n_tokens[i] tokens (concatenated in `tokens`) to sequence seq_ids[i] for each of
+ * the n sequences and runs the forward pass (prefill, extend and decode mixed; chunked when
+ * longer than a step). logits receives, in order, the last token's row of each sequence
+ * (n x V), or with all_logits every token's row (sum(n_tokens) x V). Errors: unknown or
+ * repeated sequence, token id outside the vocabulary, context or KV cache full, device errors. */
+srlm_status srlm_engine_step(srlm_engine *e, int n, const int *seq_ids, const int *n_tokens, const int32_t *tokens,
+                             int all_logits, float *logits);
+
 #ifdef __cplusplus
 }
 #endif
