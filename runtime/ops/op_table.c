@@ -13,6 +13,32 @@ SRLM_OP_LIST
 
 const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_FILL_F32] = ROW(spv_fill_f32, 1, 0x1, srlm_push_fill, 1, 256),
+    [SRLM_OP_ADD_F32] = ROW(spv_add_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_MUL_F32] = ROW(spv_mul_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_SCALE_F32] = ROW(spv_scale_f32, 2, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_AXPY_F32] = ROW(spv_axpy_f32, 2, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_F32_TO_F16] = ROW(spv_f32_to_f16, 2, 0x1, srlm_push_convert, 1, 256),
+    [SRLM_OP_F32_TO_BF16] = ROW(spv_f32_to_bf16, 2, 0x1, srlm_push_convert, 1, 256),
+    [SRLM_OP_F16_TO_F32] = ROW(spv_f16_to_f32, 2, 0x1, srlm_push_convert, 1, 256),
+    [SRLM_OP_BF16_TO_F32] = ROW(spv_bf16_to_f32, 2, 0x1, srlm_push_convert, 1, 256),
+    [SRLM_OP_REDUCE_SUM_F32] = ROW(spv_reduce_sum_f32, 2, 0x1, srlm_push_reduce, 1, 256),
+    [SRLM_OP_REDUCE_SUMSQ_F32] = ROW(spv_reduce_sumsq_f32, 2, 0x1, srlm_push_reduce, 1, 256),
+    [SRLM_OP_REDUCE_FINAL_F32] = ROW(spv_reduce_final_f32, 2, 0x1, srlm_push_reduce, 1, 256),
+    [SRLM_OP_RMSNORM_FWD_F32] = ROW(spv_rmsnorm_fwd_f32, 4, 0x3, srlm_push_rows, 1, 256),
+    [SRLM_OP_RMSNORM_BWD_DX_F32] = ROW(spv_rmsnorm_bwd_dx_f32, 5, 0x1, srlm_push_rows, 1, 256),
+    [SRLM_OP_RMSNORM_BWD_DW_PARTIAL_F32] = ROW(spv_rmsnorm_bwd_dw_partial_f32, 4, 0x1, srlm_push_rows, 1, 64),
+    [SRLM_OP_RMSNORM_BWD_DW_REDUCE_F32] = ROW(spv_rmsnorm_bwd_dw_reduce_f32, 2, 0x1, srlm_push_rows, 1, 64),
+    [SRLM_OP_SILU_FWD_F32] = ROW(spv_silu_fwd_f32, 2, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_SILU_BWD_F32] = ROW(spv_silu_bwd_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_SWIGLU_FWD_F32] = ROW(spv_swiglu_fwd_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_SWIGLU_BWD_F32] = ROW(spv_swiglu_bwd_f32, 5, 0x3, srlm_push_eltwise, 1, 256),
+    [SRLM_OP_SOFTMAX_FWD_F32] = ROW(spv_softmax_fwd_f32, 2, 0x1, srlm_push_rows, 1, 256),
+    [SRLM_OP_SOFTMAX_BWD_F32] = ROW(spv_softmax_bwd_f32, 3, 0x1, srlm_push_rows, 1, 256),
+    [SRLM_OP_ROPE_NEOX_F32] = ROW(spv_rope_neox_f32, 2, 0x1, srlm_push_rope, 1, 256),
+    [SRLM_OP_ROPE_INTERLEAVED_F32] = ROW(spv_rope_interleaved_f32, 2, 0x1, srlm_push_rope, 1, 256),
+    [SRLM_OP_EMBEDDING_FWD_F32] = ROW(spv_embedding_fwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
+    [SRLM_OP_EMBEDDING_FWD_F16] = ROW(spv_embedding_fwd_f16, 3, 0x1, srlm_push_embedding, 1, 256),
+    [SRLM_OP_EMBEDDING_BWD_F32] = ROW(spv_embedding_bwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;
