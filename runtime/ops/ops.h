@@ -68,7 +68,8 @@ srlm_status srlm_op_bf16_to_f32(srlm_cmd *c, srlm_buf y, srlm_buf x, uint64_t n)
  * then one workgroup sums them; no float atomics), so a replay gives the same bits. ---- */
 /* Scratch bytes the reductions below need for tensors of ns[0..count-1] elements. */
 uint64_t srlm_op_reduce_scratch_bytes(const srlm_ctx *ctx, const uint64_t *ns, int count);
-/* out[0] = sum x[i]; x (n), any n; scratch >= srlm_op_reduce_scratch_bytes(ctx, &n, 1). */
+/* out[0] = sum x[i]; x (n), any n; scratch >= srlm_op_reduce_scratch_bytes(ctx, &n, 1). out may be
+ * a slice at any float offset (e.g. one slot of a buffer of results). */
 srlm_status srlm_op_sum(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm_buf x, uint64_t n);
 /* out[0] = sum x[i]^2. */
 srlm_status srlm_op_sumsq(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm_buf x, uint64_t n);

@@ -43,7 +43,7 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
     for (int t = 0; t < count; t++) total += npieces(ctx, ns[t]);
     if (total == 0) { /* nothing to sum: the result is 0 */
         srlm_push_reduce p = {.n = 0, .out_index = 0, .do_sqrt = 0};
-        srlm_buf b[2] = {srlm_buf_slice(out, 0, 4), srlm_buf_slice(scratch, 0, 4)};
+        srlm_buf b[2] = {srlm_ops_window(ctx, out, 4, 0, 1, &p.out_index), srlm_buf_slice(scratch, 0, 4)};
         return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, NULL, b, 2, &p, sizeof p, 1, 1, 1);
     }
     for (int t = 0; t < count; t++)
@@ -59,9 +59,10 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
             srlm_push_reduce p = {.n = (uint32_t)k, .out_index = (uint32_t)slot};
             SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, outs, 2, &p, sizeof p, g, 1, 1));
         }
-    outs[0] = srlm_buf_slice(out, 0, 4);
-    outs[1] = srlm_buf_slice(scratch, 0, total * slot * 4);
+    /* out may sit at any float of a results buffer: bind an aligned window around it */
     srlm_push_reduce p = {.n = (uint32_t)(total * slot), .out_index = 0, .do_sqrt = (uint32_t)do_sqrt};
+    outs[0] = srlm_ops_window(ctx, out, 4, 0, 1, &p.out_index);
+    outs[1] = srlm_buf_slice(scratch, 0, total * slot * 4);
     return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, NULL, outs, 2, &p, sizeof p, 1, 1, 1);
 }
 
