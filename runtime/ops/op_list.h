@@ -3,4 +3,8 @@
 #define SRLM_OP_LIST \
     SRLM_OP(FILL_F32, spv_fill_f32) \
     SRLM_OP(MEMBW_READ, spv_membw_read) \
-    SRLM_OP(MEMBW_COPY, spv_membw_copy)
+    SRLM_OP(MEMBW_COPY, spv_membw_copy) \
+    SRLM_OP(KV_APPEND, spv_kv_append) \
+    SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
+    SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
+    SRLM_OP(ATTN_COMBINE, spv_attn_combine)
