@@ -29,5 +29,9 @@
     SRLM_OP(ROPE_INTERLEAVED_F32, spv_rope_interleaved_f32) \
     SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \
     SRLM_OP(EMBEDDING_FWD_F16, spv_embedding_fwd_f16) \
-    SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32)
+    SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32) \
+    SRLM_OP(KV_APPEND, spv_kv_append) \
+    SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
+    SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
+    SRLM_OP(ATTN_COMBINE, spv_attn_combine)
 

@@ -41,6 +41,12 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_EMBEDDING_FWD_F32] = ROW(spv_embedding_fwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_FWD_F16] = ROW(spv_embedding_fwd_f16, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_BWD_F32] = ROW(spv_embedding_bwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
+    [SRLM_OP_KV_APPEND] = ROW(spv_kv_append, 5, 0x3, srlm_push_kv_append, 1, 64),
+    /* attn_paged: spec 1 = HS, 2 = block size; the host sets the workgroup size (subgroup
+     * variant: the device's subgroup size) and HS per call. */
+    [SRLM_OP_ATTN_PAGED_SG] = ROW(spv_attn_paged_sg, 8, 0x3, srlm_push_attn_paged, 3, 32, 64, 16),
+    [SRLM_OP_ATTN_PAGED_T] = ROW(spv_attn_paged_t, 8, 0x3, srlm_push_attn_paged, 3, 64, 64, 16),
+    [SRLM_OP_ATTN_COMBINE] = ROW(spv_attn_combine, 2, 0x1, srlm_push_attn_combine, 1, 64),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -114,5 +114,53 @@ srlm_status srlm_op_embedding_fwd(srlm_cmd *c, srlm_buf y, srlm_buf ids, srlm_bu
  * order as srlm_ref_embedding_bwd), no atomics; ids outside [0,V) are skipped.
  * dwte (V,C) f32, dy (N,C), ids (N). */
 srlm_status srlm_op_embedding_bwd(srlm_cmd *c, srlm_buf dwte, srlm_buf dy, srlm_buf ids, int N, int V, int C);
+/* ---- paged KV cache and attention (ops_attn.c) ----
+ * The cache of one layer is two pools (K and V) of f16 halves stored two per uint, layout
+ * [num_blocks][NKV][BS][HS]; a sequence's position t is row t % BS of block
+ * block_table[seq * max_blocks + t / BS]. Slot = block * BS + row. */
+
+/* Writes T new tokens' K and V into the pools at slot[t] (round to nearest even; slot < 0 is
+ * skipped). kcache, vcache: (num_blocks,NKV,BS,HS) halves; k, v: (T,NKV,HS) f32; slot: (T)
+ * int32. HS even. Errors: SRLM_ERR_INVALID for sizes or buffers too small. */
+srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
+                              uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks);
+
+/* Shapes of one attn_paged call. */
+typedef struct srlm_attn_dims {
+    uint32_t Tq;          /* query rows (tokens of all sequences together) */
+    uint32_t NH, NKV, HS; /* heads, kv heads (NH % NKV == 0), head size (multiple of 8, <= 256) */
+    uint32_t BS;          /* block size (tokens per cache block) */
+    uint32_t num_blocks;  /* blocks in each pool */
+    uint32_t num_seqs;    /* rows of the block table */
+    uint32_t max_blocks;  /* block-table row length */
+    uint32_t max_ctx;     /* an upper bound of qpos + 1 over the rows: sizes the context split */
+} srlm_attn_dims;
+
+typedef enum srlm_attn_variant {
+    SRLM_ATTN_AUTO = 0,   /* subgroup variant when the device has subgroup arithmetic */
+    SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split); any subgroup size */
+    SRLM_ATTN_THREAD,     /* one invocation per (row, head, split); no subgroup operations */
+} srlm_attn_variant;
+
+/* Whether the device can run `v` (AUTO: always). */
+bool srlm_attn_variant_supported(const srlm_ctx *ctx, srlm_attn_variant v);
+/* The context splits attn_paged uses for these shapes when asked for `nsplit` (0: chosen
+ * from the device and shapes so that long contexts with few rows fill the device). */
+uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, uint32_t nsplit);
+/* Bytes of scratch attn_paged needs with `nsplit` splits (0 when nsplit <= 1). */
+uint64_t srlm_attn_scratch_bytes(const srlm_attn_dims *d, uint32_t nsplit);
+
+/* Causal grouped-query attention of Tq query rows over the paged cache (prefill, decode and
+ * extend of many sequences in one call): row r of sequence qseq[r] at position qpos[r]
+ * attends positions 0..qpos[r] of its sequence (its own K/V already appended), head h using
+ * kv head h / (NH/NKV), scale 1/sqrt(HS), fp32 online softmax. Rows with qseq or qpos < 0
+ * give zeros. out, q: (Tq,NH,HS) f32; kcache, vcache: one layer's pools; block_table:
+ * (num_seqs,max_blocks) int32; qseq, qpos: (Tq) int32. scratch: srlm_attn_scratch_bytes()
+ * bytes (any buffer, unused, when one split). nsplit: 0 = automatic (srlm_attn_splits).
+ * Records one dispatch, plus attn_combine when split. Errors: SRLM_ERR_INVALID (shapes,
+ * buffer sizes), SRLM_ERR_UNSUPPORTED (variant or head size the device/shader cannot run). */
+srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm_buf q, srlm_buf kcache, srlm_buf vcache,
+                               srlm_buf block_table, srlm_buf qseq, srlm_buf qpos, const srlm_attn_dims *d,
+                               srlm_attn_variant variant, uint32_t nsplit);
 
 #endif

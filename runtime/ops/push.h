@@ -60,4 +60,21 @@ typedef struct srlm_push_embedding {
 } srlm_push_embedding;
 _Static_assert(sizeof(srlm_push_embedding) == 28, "embedding push constants");
 
+typedef struct srlm_push_kv_append {
+    uint32_t T, NKV, HS, BS, num_blocks;
+} srlm_push_kv_append;
+_Static_assert(sizeof(srlm_push_kv_append) == 20, "kv_append push constants");
+
+typedef struct srlm_push_attn_paged {
+    uint32_t Tq, NH, NKV, num_seqs, max_blocks, num_blocks;
+    uint32_t nsplit, split_len; /* context splits per (row, head) and positions per split */
+    float scale;
+} srlm_push_attn_paged;
+_Static_assert(sizeof(srlm_push_attn_paged) == 36, "attn_paged push constants");
+
+typedef struct srlm_push_attn_combine {
+    uint32_t rows, HS, nsplit;
+} srlm_push_attn_combine;
+_Static_assert(sizeof(srlm_push_attn_combine) == 12, "attn_combine push constants");
+
 #endif
