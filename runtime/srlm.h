@@ -106,8 +106,8 @@ int srlm_tokenizer_is_special(const srlm_tokenizer *tok, int32_t id);
  * token by its decoded bytes (BPE: " Hello") or its piece (SentencePiece: "\u2581Hello").
  * SRLM_ERR_NOT_FOUND when absent. */
 srlm_status srlm_tokenizer_find(const srlm_tokenizer *tok, const char *text, int32_t *id);
-/* Encodes text `repeats` times and reports the best speed in MB/s (1e6 bytes) and the
- * token count. For `srlm bench` and tests. */
+/* Encodes text `repeats` times and reports the best speed in MB/s (1e6 bytes per second of
+ * the calling thread's CPU time, i.e. one core) and the token count. For benchmarks/tests. */
 srlm_status srlm_tokenizer_bench(const srlm_tokenizer *tok, const char *text, size_t len,
                                  int repeats, double *mb_per_s, size_t *n_tokens);
 

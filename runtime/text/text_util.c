@@ -185,37 +185,28 @@ srlm_status srlm_pairmap_init(srlm_pairmap *m, size_t expected) {
     memset(m, 0, sizeof *m);
     size_t cap = 16;
     while (cap < expected * 2 + 1) cap *= 2;
-    m->keys = malloc(cap * sizeof *m->keys);
-    m->rank = malloc(cap * sizeof *m->rank);
-    m->merged = malloc(cap * sizeof *m->merged);
-    if (!m->keys || !m->rank || !m->merged) {
-        srlm_pairmap_free(m);
-        return srlm_errorf(SRLM_ERR_OOM, "out of host memory for a %zu-pair merge table", expected);
-    }
-    memset(m->keys, 0xFF, cap * sizeof *m->keys);
+    m->slots = malloc(cap * sizeof *m->slots);
+    if (!m->slots) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for a %zu-pair merge table", expected);
+    for (size_t i = 0; i < cap; i++) m->slots[i].key = UINT64_MAX;
     m->cap = cap;
     return NULL;
 }
 
 void srlm_pairmap_put(srlm_pairmap *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t merged) {
-    /* Capacity was sized by init for every pair the caller will insert (asserted). */
+    /* Capacity was sized by init for every pair the caller inserts. */
     uint64_t key = ((uint64_t)a << 32) | b;
     size_t mask = m->cap - 1;
     size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
-    while (m->keys[i] != UINT64_MAX) {
-        if (m->keys[i] == key) return;
+    while (m->slots[i].key != UINT64_MAX) {
+        if (m->slots[i].key == key) return;
         i = (i + 1) & mask;
     }
-    m->keys[i] = key;
-    m->rank[i] = rank;
-    m->merged[i] = merged;
+    m->slots[i] = (srlm_pair_slot){key, rank, merged};
     m->n++;
 }
 
 void srlm_pairmap_free(srlm_pairmap *m) {
-    free(m->keys);
-    free(m->rank);
-    free(m->merged);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
