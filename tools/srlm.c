@@ -7,6 +7,7 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -14,7 +15,7 @@ static int cmd_version(int argc, char **argv) {
     return 0;
 }
 
-int cmd_tokenize(int argc, char **argv);
+
 
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},

@@ -10,10 +10,10 @@
 
 static uint64_t f32b(uint64_t n) { return n * 4; }
 
-uint64_t srlm_fwd_plan_bytes(const srlm_model_config *cfg, int T, int S, int n_out, int max_blocks, uint64_t scratch) {
+uint64_t srlm_fwd_plan_bytes(const srlm_model_config *cfg, int T, int n_out, uint64_t scratch) {
     uint64_t C = (uint64_t)cfg->hidden_size, HS = (uint64_t)cfg->head_dim, NH = (uint64_t)cfg->num_attention_heads,
              NKV = (uint64_t)cfg->num_key_value_heads, I = (uint64_t)cfg->intermediate_size, V = (uint64_t)cfg->vocab_size;
-    uint64_t n = 5 * (uint64_t)T + (uint64_t)n_out + (uint64_t)S * (uint64_t)max_blocks; /* int32 indices */
+    uint64_t n = 4 * (uint64_t)T + (uint64_t)n_out; /* int32 indices */
     n += 2 * T * C + T + T * NH * HS + 2 * T * NKV * HS + T * NH * HS + 2 * T * I + (uint64_t)n_out * C +
          (uint64_t)n_out * V;
     return f32b(n) + scratch + 20 * 256;
@@ -25,32 +25,23 @@ void srlm_fwd_plan_destroy(srlm_fwd_plan *p) {
     free(p);
 }
 
-/* Attention shapes of a step of T query rows. */
-static srlm_attn_dims attn_dims(const srlm_model *m, const srlm_kv_pools *kv, int T, int S, int max_blocks) {
-    const srlm_model_config *cfg = &m->cfg;
-    srlm_attn_dims d = {.Tq = (uint32_t)T, .NH = (uint32_t)cfg->num_attention_heads, .NKV = (uint32_t)cfg->num_key_value_heads,
-                        .HS = (uint32_t)cfg->head_dim, .BS = (uint32_t)kv->block, .num_blocks = (uint32_t)kv->num_blocks,
-                        .num_seqs = (uint32_t)S, .max_blocks = (uint32_t)max_blocks,
-                        .max_ctx = (uint32_t)max_blocks * (uint32_t)kv->block};
-    return d;
-}
-
-srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_kv_pools *kv, int T, int S, int n_out,
-                                 int max_blocks, srlm_fwd_plan **out) {
+srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_kv_cache *kv, int T, int n_out,
+                                 srlm_fwd_plan **out) {
     *out = NULL;
     const srlm_model_config *cfg = &m->cfg;
-    if (T < 1 || S < 1 || n_out < 1 || max_blocks < 1)
-        return srlm_errorf(SRLM_ERR_INVALID, "forward plan: sizes must be positive (tokens %d, sequences %d, outputs %d)", T, S, n_out);
+    int S = (int)kv->cfg.max_seqs;
+    if (T < 1 || n_out < 1 || n_out > T)
+        return srlm_errorf(SRLM_ERR_INVALID, "forward plan: %d tokens and %d outputs per step (need 1 <= outputs <= tokens)", T, n_out);
     srlm_fwd_plan *p = calloc(1, sizeof *p);
     if (!p) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for the forward plan");
-    p->max_tokens = T, p->max_seqs = S, p->max_out = n_out, p->max_blocks_per_seq = max_blocks;
-    p->max_ctx = max_blocks * kv->block;
-    /* Splits are chosen for the decode shape (one row per sequence) and kept for replays. */
-    srlm_attn_dims d = attn_dims(m, kv, S, S, max_blocks);
+    p->max_tokens = T, p->max_seqs = S, p->max_out = n_out, p->max_blocks_per_seq = (int)kv->cfg.max_blocks;
+    p->max_ctx = (int)(kv->cfg.max_blocks * kv->cfg.block_size);
+    /* Splits are chosen for the decode shape (one row per sequence) and kept for replays;
+     * steps with more rows than sequences (prefill) run unsplit. */
+    srlm_attn_dims d = srlm_kv_attn_dims(kv, (uint32_t)S, (uint32_t)cfg->num_attention_heads, 0);
     p->attn_splits = srlm_attn_splits(ctx, &d, 0);
-    d.Tq = (uint32_t)T;
     uint64_t scratch = srlm_attn_scratch_bytes(&d, p->attn_splits);
-    uint64_t bytes = srlm_fwd_plan_bytes(cfg, T, S, n_out, max_blocks, scratch);
+    uint64_t bytes = srlm_fwd_plan_bytes(cfg, T, n_out, scratch);
     srlm_status st = srlm_arena_create(ctx, "activations", bytes, &p->arena);
     uint64_t C = (uint64_t)cfg->hidden_size, HS = (uint64_t)cfg->head_dim, NH = (uint64_t)cfg->num_attention_heads,
              NKV = (uint64_t)cfg->num_key_value_heads, I = (uint64_t)cfg->intermediate_size, V = (uint64_t)cfg->vocab_size;
@@ -59,7 +50,7 @@ srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_
         uint64_t n;
     } t[] = {
         {&p->ids, (uint64_t)T}, {&p->pos, (uint64_t)T}, {&p->seq, (uint64_t)T}, {&p->slots, (uint64_t)T},
-        {&p->out_rows, (uint64_t)n_out}, {&p->block_tables, (uint64_t)S * (uint64_t)max_blocks},
+        {&p->out_rows, (uint64_t)n_out},
         {&p->x, T * C}, {&p->h, T * C}, {&p->rstd, (uint64_t)T}, {&p->q, T * NH * HS}, {&p->k, T * NKV * HS},
         {&p->v, T * NKV * HS}, {&p->att, T * NH * HS}, {&p->gate, T * I}, {&p->up, T * I},
         {&p->hout, (uint64_t)n_out * C}, {&p->logits, (uint64_t)n_out * V},
@@ -76,7 +67,7 @@ srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_
 
 static srlm_mm_wtype wtype(const srlm_model *m) { return m->wdtype == SRLM_DTYPE_F32 ? SRLM_MM_W_F32 : SRLM_MM_W_F16; }
 
-srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_kv_pools *kv, const srlm_fwd_plan *p, int T) {
+srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_kv_cache *kv, const srlm_fwd_plan *p, int T) {
     const srlm_model_config *cfg = &m->cfg;
     const srlm_layer_weights *L = &m->layers[l];
     uint32_t C = (uint32_t)cfg->hidden_size, HS = (uint32_t)cfg->head_dim, NH = (uint32_t)cfg->num_attention_heads,
@@ -90,10 +81,10 @@ srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_k
     SRLM_TRY(srlm_op_matmul_fwd(c, p->v, p->h, L->wv, wt, bias ? &L->bv : NULL, M, NKV * HS, C, 0, NULL));
     SRLM_TRY(srlm_op_rope_fwd(c, p->q, p->pos, T, (int)NH, (int)HS, cfg->rope_theta, (int)cfg->rope_layout));
     SRLM_TRY(srlm_op_rope_fwd(c, p->k, p->pos, T, (int)NKV, (int)HS, cfg->rope_theta, (int)cfg->rope_layout));
-    SRLM_TRY(srlm_op_kv_append(c, kv->k[l], kv->v[l], p->k, p->v, p->slots, M, NKV, HS, (uint32_t)kv->block,
-                               (uint32_t)kv->num_blocks));
-    srlm_attn_dims d = attn_dims(m, kv, T, p->max_seqs, p->max_blocks_per_seq);
-    SRLM_TRY(srlm_op_attn_paged(c, p->att, p->attn_scratch, p->q, kv->k[l], kv->v[l], p->block_tables, p->seq, p->pos, &d,
+    SRLM_TRY(srlm_op_kv_append(c, kv->k[l], kv->v[l], p->k, p->v, p->slots, M, NKV, HS, kv->cfg.block_size,
+                               kv->cfg.num_blocks));
+    srlm_attn_dims d = srlm_kv_attn_dims(kv, M, NH, 0);
+    SRLM_TRY(srlm_op_attn_paged(c, p->att, p->attn_scratch, p->q, kv->k[l], kv->v[l], kv->block_table, p->seq, p->pos, &d,
                                 SRLM_ATTN_AUTO, T <= p->max_seqs ? p->attn_splits : 1));
     SRLM_TRY(srlm_op_matmul_fwd(c, p->x, p->att, L->wo, wt, NULL, M, C, NH * HS, 1, NULL));
     // MLP half: h = rmsnorm(x); x += (silu(h Wg^T) * (h Wu^T)) Wd^T
@@ -105,7 +96,7 @@ srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_k
     return NULL;
 }
 
-srlm_status srlm_forward_record(srlm_cmd *c, const srlm_model *m, const srlm_kv_pools *kv, const srlm_fwd_plan *p, int T,
+srlm_status srlm_forward_record(srlm_cmd *c, const srlm_model *m, const srlm_kv_cache *kv, const srlm_fwd_plan *p, int T,
                                 int n_out) {
     const srlm_model_config *cfg = &m->cfg;
     if (T < 1 || T > p->max_tokens || n_out < 1 || n_out > p->max_out)

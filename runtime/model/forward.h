@@ -6,14 +6,8 @@
 #ifndef SRLM_FORWARD_H
 #define SRLM_FORWARD_H
 
+#include "decode/kv_cache.h"
 #include "model/model.h"
-
-/* The device side of a paged KV cache: per layer a K and a V pool of f16 halves in uint
- * words, layout [num_blocks][NKV][block][HS]. */
-typedef struct srlm_kv_pools {
-    int num_blocks, block;       /* blocks per pool, tokens per block */
-    srlm_buf *k, *v;             /* L of each */
-} srlm_kv_pools;
 
 /* Activation and index buffers for at most max_tokens tokens of at most max_seqs sequences
  * per step, with logits for at most max_out rows. */
@@ -28,7 +22,6 @@ typedef struct srlm_fwd_plan {
     srlm_buf seq;                // (T) sequence index (row of block_tables) of each token
     srlm_buf slots;              // (T) KV slot (block * block_size + offset) the token writes
     srlm_buf out_rows;           // (n_out) token rows whose logits are wanted
-    srlm_buf block_tables;       // (max_seqs, max_blocks_per_seq) int32
     /* activations (f32): */
     srlm_buf x;                  // (T,C) residual stream
     srlm_buf h;                  // (T,C) normalised
@@ -42,20 +35,21 @@ typedef struct srlm_fwd_plan {
 } srlm_fwd_plan;
 
 /* Allocates the plan's buffers (one arena) and checks them against the budget. */
-srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_kv_pools *kv, int max_tokens,
-                                 int max_seqs, int max_out, int max_blocks_per_seq, srlm_fwd_plan **out);
+/* Sized for steps of at most max_tokens tokens and max_out logit rows over the sequences
+ * and context of `kv`. */
+srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_kv_cache *kv, int max_tokens, int max_out,
+                                 srlm_fwd_plan **out);
 void srlm_fwd_plan_destroy(srlm_fwd_plan *p);
 /* Bytes of device memory the plan would take (for memory plans). */
-uint64_t srlm_fwd_plan_bytes(const srlm_model_config *cfg, int max_tokens, int max_seqs, int max_out,
-                             int max_blocks_per_seq, uint64_t attn_scratch_bytes);
+uint64_t srlm_fwd_plan_bytes(const srlm_model_config *cfg, int max_tokens, int max_out, uint64_t attn_scratch_bytes);
 
 /* Records the forward pass of T tokens (index buffers already filled) into c: embedding,
- * L blocks (appending each token's K/V to the cache), final norm of the n_out rows in
+ * L blocks (appending each token's K/V to the cache; block tables uploaded by the caller), final norm of the n_out rows in
  * out_rows, LM head -> logits (n_out, V). */
-srlm_status srlm_forward_record(srlm_cmd *c, const srlm_model *m, const srlm_kv_pools *kv, const srlm_fwd_plan *p,
+srlm_status srlm_forward_record(srlm_cmd *c, const srlm_model *m, const srlm_kv_cache *kv, const srlm_fwd_plan *p,
                                 int T, int n_out);
 
 /* One block's forward (llm.c style: outputs first, then inputs, weights, sizes). */
-srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_kv_pools *kv, const srlm_fwd_plan *p, int T);
+srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_kv_cache *kv, const srlm_fwd_plan *p, int T);
 
 #endif
