@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+int cmd_init(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -13,6 +14,7 @@ static int cmd_version(int argc, char **argv) {
 
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"init", "write a randomly initialised model folder from a preset", cmd_init},
 };
 
 static void usage(FILE *f) {
