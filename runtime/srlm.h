@@ -253,6 +253,30 @@ typedef struct srlm_chat_message {
  * unknown role, a NULL field or no messages. Encode the result with SRLM_ENCODE_SPECIAL. */
 srlm_status srlm_chat_render(const srlm_tokenizer *tok, const srlm_chat_message *msgs, size_t n,
                              int add_generation_prompt, char **out);
+/* Parses "f32"/"float32", "f16"/"float16", "bf16"/"bfloat16" (any case). Returns 0 when the
+ * name is none of them, 1 on success. */
+int srlm_dtype_parse(const char *name, srlm_dtype *out);
+/* "F32", "F16", "BF16", "Q8_0". */
+const char *srlm_dtype_name(srlm_dtype t);
+
+/* What `srlm init` writes: a randomly initialised model as a Hugging Face folder. */
+typedef struct srlm_init_options {
+    const char *config_path;   /* a preset (models/NAME.json): HF config.json + srlm keys */
+    const char *out_dir;       /* must not exist; written as out_dir.tmp.<pid>, then renamed */
+    uint64_t seed;
+    srlm_dtype dtype;          /* F32, F16 or BF16 storage (also the config's torch_dtype) */
+    const char *tokenizer_dir; /* copy tokenizer.json (+ tokenizer_config.json, vocab.json,
+                                  merges.txt when present) from here; NULL: presets with
+                                  "srlm_tokenizer": "byte-level" get srlm's byte-level one */
+} srlm_init_options;
+
+/* Writes config.json, model.safetensors (HF names, `__metadata__ {"format":"pt"}`; matrices
+ * and embeddings N(0, 0.02), biases N(0, 0.02), norm gains 1; element k of tensor i drawn
+ * from the counter RNG at (seed, i, k), so the weights do not depend on dtype or order) and
+ * the tokenizer files. Atomic: on error nothing is left at out_dir. Errors: SRLM_ERR_INVALID
+ * (out_dir exists, bad dtype), SRLM_ERR_NOT_FOUND (tokenizer missing), the config parser's
+ * errors naming the preset, SRLM_ERR_IO, SRLM_ERR_OOM. */
+srlm_status srlm_model_init(const srlm_init_options *opt);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,7 @@ static void test_config(void) {
           c.num_key_value_heads == 2 && c.head_dim == 64 && c.intermediate_size == 4864 && c.vocab_size == 151936,
           "qwen sizes");
     CHECK(c.tie_word_embeddings && c.attention_bias && c.rope_layout == SRLM_ROPE_ROTATE_HALF, "qwen flags");
-    CHECK(c.rms_norm_eps == 1e-6f && c.rope_theta == 1e6f && c.torch_dtype == SRLM_DTYPE_BF16, "qwen floats");
+    CHECK(c.rms_norm_eps == 1e-6 && c.rope_theta == 1e6 && c.torch_dtype == SRLM_DTYPE_BF16, "qwen floats");
     CHECK(c.bos_token_id == 151643 && c.n_eos == 1 && c.eos_token_ids[0] == 151645, "qwen ids");
     uint64_t params = srlm_model_param_count(&c);
     printf("  Qwen2.5-0.5B shape: %zu tensors, %llu parameters\n", srlm_model_tensor_count(&c), (unsigned long long)params);
@@ -74,7 +74,7 @@ static void test_config(void) {
                         "\"num_attention_heads\":8,\"num_key_value_heads\":4,\"intermediate_size\":172,\"vocab_size\":512,"
                         "\"eos_token_id\":[2,3]}";
     CHECK_OK(parse(llama, &c));
-    CHECK(c.arch == SRLM_ARCH_LLAMA && !c.attention_bias && !c.tie_word_embeddings && c.rope_theta == 1e4f && c.n_eos == 2 &&
+    CHECK(c.arch == SRLM_ARCH_LLAMA && !c.attention_bias && !c.tie_word_embeddings && c.rope_theta == 1e4 && c.n_eos == 2 &&
           c.eos_token_ids[1] == 3 && c.bos_token_id == -1, "llama defaults");
     CHECK(srlm_model_tensor_count(&c) == 1 + 2 * 9 + 2, "llama tensor count (untied, no bias)");
     CHECK_OK(parse_edit(llama, "\"vocab_size\"", "\"attention_bias\":true,\"vocab_size\""));
@@ -126,7 +126,7 @@ static void test_stories(void) {
           cg->num_key_value_heads == 4 && cg->intermediate_size == 172 && cg->vocab_size == 512 && !cg->tie_word_embeddings &&
           !cg->attention_bias && cg->rope_layout == SRLM_ROPE_INTERLEAVED && cg->bos_token_id == 1 && cg->eos_token_ids[0] == 2,
           "GGUF config");
-    CHECK(fabsf(cg->rms_norm_eps - 1e-5f) < 1e-10f && cg->rope_theta == 10000.0f, "GGUF eps %g theta %g", cg->rms_norm_eps, cg->rope_theta);
+    CHECK(fabs(cg->rms_norm_eps - 1e-5) < 1e-10 && cg->rope_theta == 10000.0, "GGUF eps %g theta %g", cg->rms_norm_eps, cg->rope_theta);
     CHECK(ch->hidden_size == cg->hidden_size && ch->num_hidden_layers == cg->num_hidden_layers &&
           ch->num_key_value_heads == cg->num_key_value_heads && ch->intermediate_size == cg->intermediate_size &&
           ch->vocab_size == cg->vocab_size && ch->rms_norm_eps == cg->rms_norm_eps && ch->rope_layout == SRLM_ROPE_ROTATE_HALF,

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+int cmd_init(int argc, char **argv);
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -24,6 +25,7 @@ static const cli_command commands[] = {
     {"bench", "benchmarks: ops | membw", cmd_bench},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
+    {"init", "write a randomly initialised model folder from a preset", cmd_init},
 };
 
 static void usage(FILE *f) {

@@ -17,8 +17,8 @@
 void srlm_model_config_defaults(srlm_model_config *c, srlm_arch arch) {
     memset(c, 0, sizeof *c);
     c->arch = arch;
-    c->rms_norm_eps = 1e-6f;
-    c->rope_theta = arch == SRLM_ARCH_QWEN2 ? 1e6f : 1e4f;
+    c->rms_norm_eps = 1e-6;
+    c->rope_theta = arch == SRLM_ARCH_QWEN2 ? 1e6 : 1e4;
     c->attention_bias = arch == SRLM_ARCH_QWEN2;
     c->tie_word_embeddings = false;
     c->max_position_embeddings = 2048;
@@ -42,12 +42,12 @@ static srlm_status get_int(const cJSON *root, const char *path, const char *key,
     return NULL;
 }
 
-static srlm_status get_float(const cJSON *root, const char *path, const char *key, float *out) {
+static srlm_status get_double(const cJSON *root, const char *path, const char *key, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!v || cJSON_IsNull(v)) return NULL;
     if (!cJSON_IsNumber(v) || !isfinite(cJSON_GetNumberValue(v)))
         return srlm_errorf(SRLM_ERR_FORMAT, "%s: \"%s\" must be a number", path, key);
-    *out = (float)cJSON_GetNumberValue(v);
+    *out = cJSON_GetNumberValue(v);
     return NULL;
 }
 
@@ -117,8 +117,8 @@ static srlm_status parse_root(const cJSON *root, const char *path, srlm_model_co
     SRLM_TRY(get_int(root, path, "intermediate_size", true, 1, &c->intermediate_size));
     SRLM_TRY(get_int(root, path, "vocab_size", true, 1, &c->vocab_size));
     SRLM_TRY(get_int(root, path, "max_position_embeddings", false, 1, &c->max_position_embeddings));
-    SRLM_TRY(get_float(root, path, "rms_norm_eps", &c->rms_norm_eps));
-    SRLM_TRY(get_float(root, path, "rope_theta", &c->rope_theta));
+    SRLM_TRY(get_double(root, path, "rms_norm_eps", &c->rms_norm_eps));
+    SRLM_TRY(get_double(root, path, "rope_theta", &c->rope_theta));
     SRLM_TRY(get_bool(root, path, "tie_word_embeddings", &c->tie_word_embeddings));
     if (arch == SRLM_ARCH_LLAMA) SRLM_TRY(get_bool(root, path, "attention_bias", &c->attention_bias));
     c->head_dim = c->num_attention_heads ? c->hidden_size / c->num_attention_heads : 0;
@@ -244,9 +244,9 @@ srlm_status srlm_model_config_to_json(const srlm_model_config *c, char **out) {
     cJSON_AddNumberToObject(r, "num_hidden_layers", c->num_hidden_layers);
     cJSON_AddNumberToObject(r, "num_key_value_heads", c->num_key_value_heads);
     if (!qwen) cJSON_AddNumberToObject(r, "pretraining_tp", 1);
-    cJSON_AddNumberToObject(r, "rms_norm_eps", (double)c->rms_norm_eps);
+    cJSON_AddNumberToObject(r, "rms_norm_eps", c->rms_norm_eps);
     cJSON_AddNullToObject(r, "rope_scaling");
-    cJSON_AddNumberToObject(r, "rope_theta", (double)c->rope_theta);
+    cJSON_AddNumberToObject(r, "rope_theta", c->rope_theta);
     if (qwen) cJSON_AddNullToObject(r, "sliding_window");
     cJSON_AddBoolToObject(r, "tie_word_embeddings", c->tie_word_embeddings);
     cJSON_AddStringToObject(r, "torch_dtype", srlm_dtype_torch_name(c->torch_dtype));

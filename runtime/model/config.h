@@ -32,8 +32,8 @@ typedef struct srlm_model_config {
     int intermediate_size;       /* FFN width */
     int vocab_size;              /* V (embedding rows) */
     int max_position_embeddings;
-    float rms_norm_eps;
-    float rope_theta;
+    double rms_norm_eps;
+    double rope_theta;
     bool tie_word_embeddings;
     bool attention_bias;         /* q/k/v projections have biases */
     srlm_dtype torch_dtype;      /* dtype the weights were saved in */

@@ -35,16 +35,16 @@ const char *srlm_dtype_torch_name(srlm_dtype t) {
     return "?";
 }
 
-bool srlm_dtype_parse(const char *s, srlm_dtype *out) {
+int srlm_dtype_parse(const char *s, srlm_dtype *out) {
     static const struct { const char *name; srlm_dtype t; } names[] = {
         {"f32", SRLM_DTYPE_F32}, {"float32", SRLM_DTYPE_F32}, {"float", SRLM_DTYPE_F32},
         {"f16", SRLM_DTYPE_F16}, {"float16", SRLM_DTYPE_F16}, {"half", SRLM_DTYPE_F16},
         {"bf16", SRLM_DTYPE_BF16}, {"bfloat16", SRLM_DTYPE_BF16},
     };
-    if (!s) return false;
+    if (!s) return 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(s, names[i].name)) { *out = names[i].t; return true; }
-    return false;
+        if (!strcasecmp(s, names[i].name)) { *out = names[i].t; return 1; }
+    return 0;
 }
 
 static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }

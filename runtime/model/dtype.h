@@ -10,11 +10,7 @@
 
 /* Bytes per element of a dense dtype (F32 4, F16/BF16 2); 0 for block types (Q8_0). */
 size_t srlm_dtype_size(srlm_dtype t);
-/* "F32", "F16", "BF16", "Q8_0" (safetensors spelling); "?" for anything else. */
-const char *srlm_dtype_name(srlm_dtype t);
-/* Parses "f32"/"F32"/"float32", "f16"/"float16", "bf16"/"bfloat16" (case-insensitive).
- * Returns false when the name is none of them. */
-bool srlm_dtype_parse(const char *s, srlm_dtype *out);
+/* srlm_dtype_name and srlm_dtype_parse are public (srlm.h). */
 /* The `torch_dtype` string of config.json: "float32", "float16", "bfloat16". */
 const char *srlm_dtype_torch_name(srlm_dtype t);
 

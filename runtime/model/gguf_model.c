@@ -100,10 +100,15 @@ srlm_status srlm_gguf_model_config(const srlm_gguf *g, srlm_model_config *c) {
     snprintf(key, sizeof key, "%s.context_length", arch);
     if (srlm_gguf_find(g, key)) SRLM_TRY(get_dim(g, arch, "context_length", &c->max_position_embeddings));
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
-    SRLM_TRY(srlm_gguf_get_f32(g, key, &c->rms_norm_eps));
+    float f;
+    SRLM_TRY(srlm_gguf_get_f32(g, key, &f));
+    c->rms_norm_eps = f;
     snprintf(key, sizeof key, "%s.rope.freq_base", arch);
-    c->rope_theta = 10000.0f;
-    if (srlm_gguf_find(g, key)) SRLM_TRY(srlm_gguf_get_f32(g, key, &c->rope_theta));
+    c->rope_theta = 10000.0;
+    if (srlm_gguf_find(g, key)) {
+        SRLM_TRY(srlm_gguf_get_f32(g, key, &f));
+        c->rope_theta = f;
+    }
     c->head_dim = c->hidden_size / c->num_attention_heads;
     snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
     if (srlm_gguf_find(g, key)) {
