@@ -8,6 +8,7 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: srlm forward -m MODEL (-p TEXT | --ids 1,2,3) --out FILE [--dtype f32|f16] [--device N]\n"
+                    "       [--decode-from N]  prefill N tokens, then decode the rest one per step (KV cache)\n"
                     "  writes the logits of every position as little-endian float32, row-major [T, V]\n");
     return 2;
 }
@@ -17,11 +18,13 @@ int cmd_forward(int argc, char **argv) {
     cli_common_init(&cc);
     const char *prompt = NULL, *idlist = NULL, *out = NULL, *v;
     srlm_dtype dtype = SRLM_DTYPE_F16;
+    int decode_from = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &cc)) continue;
         if (cli_opt_alias(argc, argv, &i, "-p", "--prompt", &v)) { prompt = v; continue; }
         if (cli_opt(argc, argv, &i, "--ids", &v)) { idlist = v; continue; }
         if (cli_opt(argc, argv, &i, "--out", &v)) { out = v; continue; }
+        if (cli_opt(argc, argv, &i, "--decode-from", &v)) { decode_from = (int)cli_parse_int("--decode-from", v, 0, 1 << 30); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) return usage();
         return cli_usage_error("forward", "unknown argument '%s'", argv[i]);
@@ -69,7 +72,16 @@ int cmd_forward(int argc, char **argv) {
         if (!logits) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for %zu x %d logits", n, V);
     }
     if (!st) st = srlm_engine_seq_new(e, &seq);
-    if (!st) st = srlm_engine_step(e, 1, &seq, &nt, ids, 1, logits);
+    if (!st && decode_from > 0 && decode_from < nt) {
+        /* KV-cached decoding: prefill the first tokens, then one token per step. */
+        st = srlm_engine_step(e, 1, &seq, &decode_from, ids, 1, logits);
+        for (int t = decode_from; !st && t < nt; t++) {
+            int one = 1;
+            st = srlm_engine_step(e, 1, &seq, &one, ids + t, 0, logits + (size_t)t * (size_t)V);
+        }
+    } else if (!st) {
+        st = srlm_engine_step(e, 1, &seq, &nt, ids, 1, logits);
+    }
     if (!st) {
         /* atomic: a temporary name then rename, so a failure leaves no partial file */
         char tmp[4096];
