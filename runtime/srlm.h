@@ -278,6 +278,47 @@ typedef struct srlm_init_options {
  * errors naming the preset, SRLM_ERR_IO, SRLM_ERR_OOM. */
 srlm_status srlm_model_init(const srlm_init_options *opt);
 
+/* ---- Generation ------------------------------------------------------------------------
+ * Batched generation over an engine: all prompts prefilled in one step, then one decode
+ * step per token for every live sequence together. Needs srlm_sample_params (sampling). */
+enum {
+    SRLM_GEN_FINISH_STOP_ID = 1,     /* a stop token (not part of the text) */
+    SRLM_GEN_FINISH_LENGTH = 2,      /* max_tokens generated */
+    SRLM_GEN_FINISH_STOP_STRING = 3, /* a stop string (cut from the text) */
+    SRLM_GEN_FINISH_CONTEXT = 4,     /* the context is full */
+};
+
+/* One sequence's outcome: every generated token with the sampler's numbers (see
+ * srlm_sample_params: logprob under the model at temperature 1, logprob under the
+ * distribution actually sampled from, entropy of the model's distribution). Arrays are
+ * malloc'd; srlm_gen_result_free releases them. */
+typedef struct srlm_gen_result {
+    int32_t *tokens;
+    float *logprob, *logprob_sampled, *entropy;
+    size_t n_tokens;
+    char *text;          /* generated text, NUL-terminated, stop string excluded */
+    size_t n_text;
+    int finish;          /* SRLM_GEN_FINISH_* */
+} srlm_gen_result;
+
+typedef struct srlm_gen_stats {
+    uint64_t prefill_tokens, decode_tokens;
+    double prefill_seconds, decode_seconds;
+} srlm_gen_stats;
+
+/* Called with text as it becomes safe to show (whole UTF-8 characters, never the start of a
+ * stop string); `index` is the prompt's index. */
+typedef void (*srlm_gen_stream_fn)(void *user, int index, const char *text, size_t len);
+
+/* Generates a continuation of each of the n prompts (n <= the engine's max_seqs), with
+ * params[i] for prompt i; tok (may be NULL: no text) decodes for streaming and stop strings.
+ * results (n of them) are filled; stats may be NULL. Errors: bad parameters, a prompt
+ * longer than the context, device errors; on error no result needs freeing. */
+srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                          srlm_gen_result *results, srlm_gen_stats *stats);
+void srlm_gen_result_free(srlm_gen_result *r);
+
 #ifdef __cplusplus
 }
 #endif
