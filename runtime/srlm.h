@@ -134,6 +134,8 @@ void srlm_model_destroy(srlm_model *m); /* accepts NULL */
 int srlm_model_vocab_size(const srlm_model *m);
 /* Device bytes the weights occupy. */
 uint64_t srlm_model_weight_bytes(const srlm_model *m);
+/* The model's first end-of-sequence id from its config (-1 when none). */
+int32_t srlm_model_eos(const srlm_model *m);
 
 /* ---- Inference engine ----------------------------------------------------------------
  * Many sequences decoding together over a paged KV cache (blocks of `block` tokens, a block
