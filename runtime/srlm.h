@@ -136,6 +136,8 @@ int srlm_model_vocab_size(const srlm_model *m);
 uint64_t srlm_model_weight_bytes(const srlm_model *m);
 /* The model's first end-of-sequence id from its config (-1 when none). */
 int32_t srlm_model_eos(const srlm_model *m);
+/* Parameters of the model (the LM head counted once when tied). */
+uint64_t srlm_model_param_count_of(const srlm_model *m);
 
 /* ---- Inference engine ----------------------------------------------------------------
  * Many sequences decoding together over a paged KV cache (blocks of `block` tokens, a block
@@ -355,6 +357,26 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                           const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
                           srlm_gen_result *results, srlm_gen_stats *stats);
 void srlm_gen_result_free(srlm_gen_result *r);
+
+/* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
+typedef struct srlm_bench_model_opts {
+    int batch;         /* sequences decoding together (decode) */
+    int ctx;           /* context length at which decode is timed */
+    int steps;         /* decode steps timed */
+    int prompt;        /* prefill length */
+    srlm_dtype dtype;  /* weight storage (default f16) */
+    double ref_gbs;    /* reference read rate for the fraction printed (0: none) */
+    double ref_gflops; /* reference matmul rate (0: none) */
+} srlm_bench_model_opts;
+
+typedef struct srlm_bench_model_result {
+    double tokens_per_s, ms_per_step, gbs, gflops;
+    uint64_t peak_bytes;
+} srlm_bench_model_result;
+
+void srlm_bench_model_opts_default(srlm_bench_model_opts *o);
+srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
+srlm_status srlm_bench_prefill(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 
 #ifdef __cplusplus
 }

@@ -134,3 +134,4 @@ void srlm_model_destroy(srlm_model *m) {
 int srlm_model_vocab_size(const srlm_model *m) { return m->cfg.vocab_size; }
 uint64_t srlm_model_weight_bytes(const srlm_model *m) { return m->arena ? srlm_arena_bytes(m->arena) : 0; }
 int32_t srlm_model_eos(const srlm_model *m) { return m->cfg.n_eos > 0 ? m->cfg.eos_token_ids[0] : -1; }
+uint64_t srlm_model_param_count_of(const srlm_model *m) { return srlm_model_param_count(&m->cfg); }
