@@ -2,6 +2,8 @@
 """test_model_parity.py: srlm's whole forward pass against the independent PyTorch
 reference (tests/ref/torch_ref.py, float64) on a randomly initialised model of a preset.
 
+srlm's KV cache holds K and V in f16, so the reference rounds K (after RoPE) and V to f16 too
+(--kv f16); the distance to the unrounded reference is printed as well (bound 1e-3).
 Checks (error = max |srlm - ref| / max |ref| over all logits):
   f32 weights, 64-token prompt, full recompute          <= 1e-4
   f16 and bf16 storage vs the reference on the same rounded weights   <= 1e-3
@@ -13,7 +15,8 @@ import os, random, shutil, subprocess, sys, tempfile
 import numpy as np
 
 srlm, root, preset = sys.argv[1:4]
-ref = [sys.executable, os.path.join(root, 'tests', 'ref', 'torch_ref.py')]
+ref = [sys.executable, os.path.join(root, 'tests', 'ref', 'torch_ref.py'), '--kv', 'f16']
+ref_exact = ref[:-2]
 failures = 0
 
 
@@ -57,6 +60,8 @@ try:
     run(ref + [mdir, '--ids', idstr, '--out', b])
     want = logits(b, 64).astype(np.float64)
     compare('%s f32 weights, 64 tokens, full recompute' % preset, logits(a, 64), want, 1e-4)
+    run(ref_exact + [mdir, '--ids', idstr, '--out', b])
+    compare('%s f32 weights vs reference without KV rounding' % preset, logits(a, 64), logits(b, 64), 1e-3)
     # f16 storage vs the reference on f16-rounded weights
     run([srlm, 'forward', '-m', mdir, '--ids', idstr, '--out', a, '--dtype', 'f16'])
     run(ref + [mdir, '--ids', idstr, '--out', b, '--round', 'f16'])
