@@ -18,6 +18,7 @@ static int usage(FILE *f, int code) {
             "  --chat             render TEXT as one user turn of the chat template\n"
             "  --batch B          decode B samples of the prompt together (sequence ids 0..B-1)\n"
             "  --no-echo          do not print the prompt\n"
+            "  --print-ids        print token ids (prompt and generated, comma-separated) instead of text\n"
             "  --ctx N            context length (default prompt + new tokens)\n"
             "  --dtype f32|f16    weight storage on the device (default f16)\n"
             "Without a tokenizer (an HF folder without tokenizer.json) use --ids; ids are printed.\n");
@@ -44,7 +45,7 @@ int cmd_generate(int argc, char **argv) {
     const char *prompt = NULL, *idlist = NULL, *v;
     const char *stops[16];
     int32_t stop_ids[16];
-    int nstops = 0, nstop_ids = 0, batch = 1, echo = 1, chat = 0, ignore_eos = 0, ctx_len = 0;
+    int nstops = 0, nstop_ids = 0, batch = 1, echo = 1, chat = 0, ignore_eos = 0, ctx_len = 0, print_ids = 0;
     long total_steps = -1;
     srlm_dtype dtype = SRLM_DTYPE_F16;
     bool seed_given = false;
@@ -71,6 +72,7 @@ int cmd_generate(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--ctx", &v)) ctx_len = (int)cli_parse_int("--ctx", v, 1, 1 << 24);
         else if (cli_opt(argc, argv, &i, "--dtype", &v)) dtype = cli_parse_dtype("--dtype", v);
         else if (cli_flag(argv, i, "--no-echo")) echo = 0;
+        else if (cli_flag(argv, i, "--print-ids")) print_ids = 1;
         else if (cli_flag(argv, i, "--chat")) chat = 1;
         else if (cli_flag(argv, i, "--ignore-eos")) ignore_eos = 1;
         else if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) return usage(stdout, 0);
@@ -83,6 +85,7 @@ int cmd_generate(int argc, char **argv) {
     if (st && !idlist) return cli_fail("generate", srlm_status_wrap(st, "no tokenizer (use --ids): "));
     srlm_status_free(st);
     st = NULL;
+    srlm_tokenizer *text_tok = print_ids ? NULL : tok; /* NULL: print ids instead of text */
     int32_t *ids = NULL;
     size_t n = 0;
     if (idlist) {
@@ -128,7 +131,7 @@ int cmd_generate(int argc, char **argv) {
         st = srlm_engine_create(m, &eo, &e);
     }
     if (!st && echo && batch == 1) {
-        if (tok) {
+        if (text_tok) {
             char *text;
             size_t len;
             st = srlm_tokenizer_decode(tok, ids, n, SRLM_DECODE_SKIP_SPECIAL, &text, &len);
@@ -146,13 +149,13 @@ int cmd_generate(int argc, char **argv) {
     srlm_gen_stats stats = {0};
     if (!st) {
         for (int b = 0; b < batch; b++) params[b] = sp, prompts[b] = ids, lens[b] = n;
-        stream_state ss = {.batch = tok ? batch : 2};
+        stream_state ss = {.batch = text_tok ? batch : 2};
         st = srlm_generate(e, tok, batch, prompts, lens, params, on_text, &ss, res, &stats);
     }
     if (!st) {
         for (int b = 0; b < batch; b++) {
             if (batch > 1) printf("--- sample %d ---\n", b);
-            if (!tok) {
+            if (!text_tok) {
                 for (size_t i = 0; i < res[b].n_tokens; i++) printf(",%d", res[b].tokens[i]);
             } else if (batch > 1) {
                 fwrite(res[b].text, 1, res[b].n_text, stdout);
