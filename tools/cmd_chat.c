@@ -104,8 +104,9 @@ int cmd_chat(int argc, char **argv) {
         srlm_gen_result r = {0};
         if (!st) {
             const int32_t *p = ids;
-            sp.max_tokens = sp.max_tokens < ctx_len - (int32_t)n ? sp.max_tokens : ctx_len - (int32_t)n;
-            st = srlm_generate(e, tok, 1, &p, &n, &sp, on_text, NULL, &r, NULL);
+            srlm_sample_params turn = sp; /* the reply may not overflow the context */
+            if (turn.max_tokens > ctx_len - (int32_t)n) turn.max_tokens = ctx_len - (int32_t)n;
+            st = srlm_generate(e, tok, 1, &p, &n, &turn, on_text, NULL, &r, NULL);
             sp.seed++;
         }
         free(ids);

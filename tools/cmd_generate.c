@@ -4,7 +4,9 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static int usage(FILE *f, int code) {
     fprintf(f,
@@ -80,6 +82,7 @@ int cmd_generate(int argc, char **argv) {
     }
     if (!cc.model || (prompt && idlist)) return usage(stderr, 2);
     if (seed_given) sp.seed = cc.seed;
+    if (access(cc.model, R_OK) != 0) return cli_fail("generate", srlm_errorf(SRLM_ERR_NOT_FOUND, "model %s: %s", cc.model, strerror(errno)));
     srlm_tokenizer *tok = NULL;
     srlm_status st = srlm_tokenizer_create(cc.model, &tok);
     if (st && !idlist) return cli_fail("generate", srlm_status_wrap(st, "no tokenizer (use --ids): "));

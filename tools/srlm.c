@@ -12,6 +12,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -27,6 +28,7 @@ static const cli_command commands[] = {
     {"bench", "benchmarks: ops | membw", cmd_bench},
     {"generate", "stream a continuation of a prompt", cmd_generate},
     {"chat", "interactive chat with history", cmd_chat},
+    {"perplexity", "perplexity of a text file", cmd_perplexity},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
