@@ -98,6 +98,20 @@ static void test_rope(void) {
         for (int i = 0; i < 16; i++) { d1 += (double)qr[i] * kr[i]; d2 += (double)q2[i] * k2[i]; }
         CHECK(fabs(d1 - d2) < 1e-5, "rope %s: q.k at (5,2) %.7f vs (1003,1000) %.7f", lname[L], d1, d2);
     }
+    // the table holds the values the rotation uses: rotating e_0 at position p gives (cos, sin)
+    enum { TP = 300, THS = 64 };
+    float *tc = malloc(TP * THS / 2 * sizeof *tc), *ts = malloc(TP * THS / 2 * sizeof *ts);
+    srlm_ref_rope_table(tc, ts, TP, THS, 1e6f);
+    int table_ok = 1;
+    for (int p = 0; p < TP; p += 37)
+        for (int i = 0; i < THS / 2; i++) {
+            float e[THS] = {0}, r[THS];
+            e[i] = 1.0f;
+            srlm_ref_rope_fwd(r, e, &p, 1, 1, THS, 1e6f, SRLM_ROPE_NEOX);
+            table_ok &= r[i] == tc[p * THS / 2 + i] && r[i + THS / 2] == ts[p * THS / 2 + i];
+        }
+    CHECK(table_ok, "rope_table matches the rotation's cos/sin");
+    free(tc); free(ts);
     // the layouts are the same rotation on permuted channels: x'[2i] = x[i], x'[2i+1] = x[i+HS/2]
     float xp[16], yp[16];
     for (int i = 0; i < 8; i++) { xp[2 * i] = q[i]; xp[2 * i + 1] = q[i + 8]; }

@@ -130,6 +130,12 @@ void srlm_ref_rope_fwd(float *out,       // (N,NH,HS)
                        int N, int NH, int HS, float theta, srlm_rope_layout layout);
 void srlm_ref_rope_bwd(float *dinp, const float *dout, const int *pos,
                        int N, int NH, int HS, float theta, srlm_rope_layout layout);
+/* The cos/sin values the two functions above use, for positions 0..max_pos-1: a shader that
+ * reads this table (uploaded once) matches the reference without computing large angles in
+ * float (at position 4096 a float angle is off by ~2e-4 rad). */
+void srlm_ref_rope_table(float *cos_out, // (max_pos,HS/2)
+                         float *sin_out, // (max_pos,HS/2)
+                         int max_pos, int HS, float theta);
 
 /* ---- Grouped-query causal attention (ref_attention.c) ---------------------------------
  * Query head h uses key/value head h / (NH/NKV) (NH a multiple of NKV). For query token i:
