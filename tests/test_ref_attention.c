@@ -5,7 +5,7 @@
 #include "ref_check.h"
 
 #define TOL_FWD 1e-5
-#define TOL_GRAD 1e-4
+#define TOL_GRAD 1e-5
 
 /* ---- RoPE ---------------------------------------------------------------------------- */
 
