@@ -3,6 +3,7 @@
  * closed forms, and central finite differences in double for every backward. Attention,
  * RoPE and embedding are in test_ref_attention.c; losses and AdamW in test_ref_loss.c. */
 #include "ref_check.h"
+#include "model/dtype.h"
 
 #include <time.h>
 
@@ -142,10 +143,10 @@ static void test_convert(void) {
     for (uint32_t h = 0; h < 65536; h++) {
         float f = srlm_ref_f16_to_f32((uint16_t)h);
         int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-        if (e == 0x1f && m) {  // NaN: stays NaN, sign kept, quiet bit set on the way back
+        if (e == 0x1f && m) {  // NaN: stays NaN with its sign and payload
             n_nan++;
             if (!isnan(f) || (signbit(f) != 0) != ((h >> 15) != 0)) bad_val++;
-            if (srlm_ref_f32_to_f16(f) != (h | 0x200)) bad_trip++;
+            if (srlm_ref_f32_to_f16(f) != h) bad_trip++;
             continue;
         }
         double want = e == 0x1f ? ((h >> 15) ? -INFINITY : INFINITY) : f16_value((uint16_t)h);
@@ -195,7 +196,30 @@ static void test_convert(void) {
     CHECK(srlm_ref_f32_to_f16(ldexpf(1, -25)) == 0 && srlm_ref_f32_to_f16(ldexpf(1.5f, -25)) == 1,
           "smallest subnormal rounding");
     uint16_t qn = srlm_ref_f32_to_f16(NAN);
-    CHECK((qn & 0x7c00) == 0x7c00 && (qn & 0x3ff) && (qn & 0x200), "NaN -> quiet f16 NaN %04x", qn);
+    CHECK((qn & 0x7c00) == 0x7c00 && (qn & 0x200), "NaN -> quiet f16 NaN %04x", qn);
+    uint32_t snan_bits = 0xff800001u;  // a NaN whose payload lies below f16's bits: still NaN
+    float snan;
+    memcpy(&snan, &snan_bits, 4);
+    CHECK(srlm_ref_f32_to_f16(snan) == 0xfe00, "low-payload NaN -> %04x, want fe00", srlm_ref_f32_to_f16(snan));
+
+    // the model loader's conversions (runtime/model/dtype.c) give the same bits
+    int disagree = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float a = srlm_ref_f16_to_f32((uint16_t)h), b = srlm_f16_to_f32((uint16_t)h);
+        float c = srlm_ref_bf16_to_f32((uint16_t)h), d = srlm_bf16_to_f32((uint16_t)h);
+        disagree += memcmp(&a, &b, 4) != 0 || srlm_ref_f32_to_f16(a) != srlm_f32_to_f16(a) ||
+                    memcmp(&c, &d, 4) != 0;  // bits: NaN != NaN
+    }
+    for (int i = 0; i < 1000000; i++) {
+        uint32_t u = (uint32_t)test_rand_u64(&ref_seed);
+        float x;
+        memcpy(&x, &u, 4);
+        float y = ldexpf(test_rand_uniform(&ref_seed, -2.0f, 2.0f), (int)(test_rand_u64(&ref_seed) % 50) - 30);
+        disagree += srlm_ref_f32_to_f16(x) != srlm_f32_to_f16(x) || srlm_ref_f32_to_f16(y) != srlm_f32_to_f16(y) ||
+                    srlm_ref_f32_to_bf16(x) != srlm_f32_to_bf16(x);
+    }
+    printf("  ref conversions vs model/dtype.c: all f16/bf16 patterns + 2M floats, %d disagree\n", disagree);
+    CHECK(disagree == 0, "ref and model conversions disagree on %d inputs", disagree);
     printf("  f32->f16 rounding: %d inputs vs search oracle, %d wrong\n", tested, bad_round);
     CHECK(bad_round == 0, "f32->f16 rounding: %d wrong", bad_round);
 

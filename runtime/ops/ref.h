@@ -36,8 +36,9 @@ void srlm_ref_axpy(float *y, float a, const float *x, size_t n);
 /* ---- Conversions (ref_convert.c) ------------------------------------------------------
  * f32 -> f16 and f32 -> bf16 round to nearest, ties to even; overflow gives +-inf (f16:
  * values >= 65520 in magnitude); results below the f16 normal range become subnormals or
- * signed zero; NaN stays NaN (quiet, sign and top payload bits kept). f16/bf16 -> f32 is
- * exact. */
+ * signed zero; f32 -> f16 keeps NaN a NaN with its sign and top 10 payload bits (the quiet
+ * bit set only when those are all zero), so every f16 pattern round-trips through f32;
+ * f32 -> bf16 quiets NaN. f16/bf16 -> f32 is exact. Same results as runtime/model/dtype.c. */
 uint16_t srlm_ref_f32_to_f16(float x);
 float srlm_ref_f16_to_f32(uint16_t h);
 uint16_t srlm_ref_f32_to_bf16(float x);
