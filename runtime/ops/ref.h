@@ -20,7 +20,7 @@
 /* ---- Elementwise (ref_elementwise.c) --------------------------------------------------- */
 void srlm_ref_fill(float *out, float value, size_t n);                   // out (n)
 void srlm_ref_copy(float *out, const float *inp, size_t n);              // out, inp (n)
-/* out = a + b; backward: da = db = dout (overwrite). */
+/* out = a + b; backward: da = db = dout (overwrite; da or db may be NULL). */
 void srlm_ref_add_fwd(float *out, const float *a, const float *b, size_t n);
 void srlm_ref_add_bwd(float *da, float *db, const float *dout, size_t n);
 /* out = a * b; backward: da = dout*b, db = dout*a (overwrite; da or db may be NULL). */
@@ -245,6 +245,27 @@ double srlm_ref_kl_fwd(float *kl,              // (N); may be NULL
 void srlm_ref_kl_bwd(float *dstudent,        // (N,V); may equal student
                      const float *student, const float *teacher, const float *weights,
                      float tau, srlm_kl_dir dir, float scale, int N, int V);
+
+/* KL to a teacher known only by its top K tokens per row (`srlm teacher --topk`): the
+ * teacher's K log-probabilities tlogp (taken at temperature tau over its full vocabulary)
+ * plus one bucket holding the remaining mass pt_rest = 1 - sum exp(tlogp) (when K < V). The
+ * student's ps = softmax(student/tau) is grouped the same way (the K tokens; the rest,
+ * q_rest). The KL (either direction) is taken over these K+1 buckets; both rest masses are
+ * floored at 1e-30 so that it stays finite. Backward w.r.t. the student logits (overwrite;
+ * dstudent must not alias student), g = scale * w / tau times
+ *   forward: top-k v: ps_v - pt_v;  other v: ps_v (1 - pt_rest / q_rest)
+ *   reverse: ps_v (a_b - KL_n), a_b = log(bucket's student mass / its teacher mass).
+ * With K = V (ids a permutation) it equals srlm_ref_kl_* on the full teacher. */
+double srlm_ref_kl_topk_fwd(float *kl,             // (N); may be NULL
+                            const float *student,  // (N,V) logits
+                            const int *tids,       // (N,K) distinct token ids in [0,V)
+                            const float *tlogp,    // (N,K) teacher log-probabilities
+                            const float *weights,  // (N); may be NULL
+                            float tau, srlm_kl_dir dir, int N, int V, int K);
+void srlm_ref_kl_topk_bwd(float *dstudent,        // (N,V)
+                          const float *student, const int *tids, const float *tlogp,
+                          const float *weights, float tau, srlm_kl_dir dir, float scale,
+                          int N, int V, int K);
 
 /* ---- Optimizer (ref_adamw.c) ----------------------------------------------------------
  * One AdamW step on n parameters, as torch.optim.AdamW (decoupled weight decay):
