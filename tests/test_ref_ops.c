@@ -624,9 +624,92 @@ static void test_matmul(void) {
 
 }
 
+/* Q8_0 weights: the forward equals the f32 forward on the dequantised weights, and the
+ * dequantisation equals the model loader's. */
+static void test_matmul_q8_0(void) {
+    printf("matmul q8_0\n");
+    int shapes[][3] = {{1, 32, 1}, {7, 96, 13}, {3, 1056, 127}, {1, 4096, 1000}};
+    for (int si = 0; si < 4; si++) {
+        int N = shapes[si][0], C = shapes[si][1], OC = shapes[si][2];
+        char sz[64];
+        snprintf(sz, sizeof sz, "N=%d C=%d OC=%d", N, C, OC);
+        size_t nw = (size_t)OC * C, nbytes = nw / 32 * 34;
+        uint8_t *q = malloc(nbytes);
+        for (size_t b = 0; b < nw / 32; b++) {  // random scales and quants
+            uint16_t d = srlm_ref_f32_to_f16(test_rand_uniform(&ref_seed, -0.02f, 0.02f));
+            q[b * 34] = (uint8_t)(d & 0xff);
+            q[b * 34 + 1] = (uint8_t)(d >> 8);
+            for (int i = 0; i < 32; i++) q[b * 34 + 2 + (size_t)i] = (uint8_t)test_rand_u64(&ref_seed);
+        }
+        float *w = malloc(nw * sizeof *w), *wm = malloc(nw * sizeof *wm);
+        srlm_ref_dequantize_q8_0(w, q, nw);
+        srlm_dequantize_q8_0(wm, q, nw);
+        CHECK(!memcmp(w, wm, nw * sizeof *w), "dequantize_q8_0 == model loader's %s", sz);
+        float *x = ref_randf((size_t)N * C, -1, 1), *b = ref_randf((size_t)OC, -1, 1);
+        float *y = malloc((size_t)N * OC * sizeof *y), *y2 = malloc((size_t)N * OC * sizeof *y2);
+        srlm_ref_matmul_fwd_q8_0(y, x, q, b, N, C, OC);
+        srlm_ref_matmul_fwd(y2, x, w, b, N, C, OC);
+        CHECK(!memcmp(y, y2, (size_t)N * OC * sizeof *y), "matmul_fwd_q8_0 == matmul_fwd(dequantised) %s", sz);
+        printf("  %-24s %-26s bit-identical to the f32 form on dequantised weights\n", "matmul_fwd_q8_0", sz);
+        free(q); free(w); free(wm); free(x); free(b); free(y); free(y2);
+    }
+}
+
+/* ---- argmax / top-k ------------------------------------------------------------------ */
+
+static const float *sel_row;
+static int sel_cmp(const void *pa, const void *pb) {  // value desc (NaN as -inf), index asc
+    int a = *(const int *)pa, b = *(const int *)pb;
+    float xa = isnan(sel_row[a]) ? -INFINITY : sel_row[a], xb = isnan(sel_row[b]) ? -INFINITY : sel_row[b];
+    if (xa != xb) return xa > xb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static void test_select(void) {
+    printf("argmax / top-k\n");
+    int Vs[] = {1, 7, 13, 127, 4099};
+    int bad = 0, rows = 0;
+    for (int vi = 0; vi < 5; vi++) {
+        int V = Vs[vi], N = 5;
+        float *x = ref_randf((size_t)N * V, -3, 3);
+        for (size_t i = 0; i < (size_t)N * V; i++) x[i] = roundf(x[i] * 4.0f) / 4.0f;  // many ties
+        if (V > 3) { x[1] = NAN; x[V + 2] = -INFINITY; x[2 * V] = INFINITY; }
+        int *order = malloc((size_t)V * sizeof *order), *am = malloc((size_t)N * sizeof *am);
+        int Kmax = V < 64 ? V : 64;
+        int *ids = malloc((size_t)N * Kmax * sizeof *ids);
+        float *vals = malloc((size_t)N * Kmax * sizeof *vals);
+        srlm_ref_argmax(am, x, N, V);
+        int Ks[3] = {1, Kmax, V < 200 ? V : Kmax};
+        for (int ki = 0; ki < 3; ki++) {
+            int K = Ks[ki];
+            int *idk = K <= Kmax ? ids : malloc((size_t)N * K * sizeof *idk);
+            srlm_ref_topk(idk, K <= Kmax ? vals : NULL, x, N, V, K);
+            for (int r = 0; r < N; r++) {
+                sel_row = x + (size_t)r * V;
+                for (int v = 0; v < V; v++) order[v] = v;
+                qsort(order, (size_t)V, sizeof *order, sel_cmp);
+                rows++;
+                for (int k = 0; k < K; k++) bad += idk[(size_t)r * K + k] != order[k];
+                if (K <= Kmax)
+                    for (int k = 0; k < K; k++) bad += memcmp(&vals[(size_t)r * K + k], &sel_row[order[k]], 4) != 0;
+                bad += am[r] != order[0];
+            }
+            if (idk != ids) free(idk);
+        }
+        free(x); free(order); free(am); free(ids); free(vals);
+    }
+    printf("  argmax and top-k (K = 1, min(V,64), V) on %d rows with ties, NaN, +-inf vs qsort: %d wrong\n", rows, bad);
+    CHECK(bad == 0, "selection: %d wrong", bad);
+    float nan_row[3] = {NAN, NAN, NAN};
+    int a;
+    srlm_ref_argmax(&a, nan_row, 1, 3);
+    CHECK(a == 0, "argmax of an all-NaN row is 0");
+}
+
 int main(void) {
     void (*cases[])(void) = {test_elementwise, test_convert, test_reduce, test_rmsnorm,
-                             test_activations, test_softmax, test_matmul};
+                             test_activations, test_softmax, test_matmul, test_matmul_q8_0,
+                             test_select};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         double t0 = now_s();
         cases[i]();

@@ -113,6 +113,15 @@ void srlm_ref_matmul_bwd_weight(float *dweight,     // (OC,C) +=
                                 const float *dout,  // (N,OC)
                                 const float *inp,   // (N,C)
                                 int N, int C, int OC);
+/* GGUF Q8_0 weights (inference only): each row of W is C/32 blocks of 34 bytes, an f16
+ * scale d (little-endian) then 32 int8 q, w = d * q; C must be a multiple of 32. Same result
+ * as srlm_ref_matmul_fwd on the dequantised weights. */
+void srlm_ref_matmul_fwd_q8_0(float *out, const float *inp,
+                              const uint8_t *weight, // (OC, C/32 blocks of 34 bytes)
+                              const float *bias, int N, int C, int OC);
+void srlm_ref_dequantize_q8_0(float *out,            // (n), n a multiple of 32
+                              const uint8_t *blocks, // (n/32 blocks of 34 bytes)
+                              size_t n);
 /* Both gradients at once; dinp, dweight or dbias may be NULL to skip that part. */
 void srlm_ref_matmul_bwd(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int N, int C, int OC);
@@ -207,10 +216,21 @@ void srlm_ref_embedding_bwd(float *dwte,       // (V,C) +=
                             const int *ids,    // (N)
                             int N, int V, int C);
 
+/* ---- Selection (ref_select.c) --------------------------------------------------------
+ * Rows are ordered by larger value first, NaN counting as -inf, ties to the smaller index.
+ * argmax takes the first element of that order; topk the first K (K <= V), in order. */
+void srlm_ref_argmax(int *out,            // (N)
+                     const float *logits, // (N,V)
+                     int N, int V);
+void srlm_ref_topk(int *ids,            // (N,K)
+                   float *vals,         // (N,K) the selected logits; may be NULL
+                   const float *logits, // (N,V)
+                   int N, int V, int K);
+
 /* ---- Cross-entropy fused with softmax (ref_loss.c) ------------------------------------
  * Per row n with target t = targets[n] and weight w = weights[n] (1 when weights is NULL):
  *   lse = log sum_v exp(logits_v), logprob = logits_t - lse, entropy = lse - sum_v p_v logits_v
- * Returns sum_n w * (-logprob) (accumulated in double). A target outside [0,V) (e.g. -100)
+ * Returns sum_n w * (-logprob) (accumulated in double); w may be negative (advantages). A target outside [0,V) (e.g. -100)
  * ignores the row: no loss, logprob 0, zero gradient (its entropy is still written).
  * Backward: dlogits = scale * w * (softmax - onehot(t)) (overwrite; dlogits may equal
  * logits to work in place). lse may be NULL in the backward: it is then recomputed. */
