@@ -158,7 +158,7 @@ void srlm_ref_rope_table(float *cos_out, // (max_pos,HS/2)
  * and softmax sums accumulate in float; exp/log in float. */
 void srlm_ref_attention_fwd(float *out,       // (B,T,NH,HS)
                             float *lse,       // (B,NH,T); may be NULL
-                            float *att,       // (B,NH,T,T) probabilities, 0 where masked; may be NULL
+                            float *att,       // (B,NH,T,T) probabilities (0 masked); may be NULL
                             const float *q,   // (B,T,NH,HS)
                             const float *k,   // (B,T,NKV,HS)
                             const float *v,   // (B,T,NKV,HS)
@@ -230,8 +230,9 @@ void srlm_ref_topk(int *ids,            // (N,K)
 /* ---- Cross-entropy fused with softmax (ref_loss.c) ------------------------------------
  * Per row n with target t = targets[n] and weight w = weights[n] (1 when weights is NULL):
  *   lse = log sum_v exp(logits_v), logprob = logits_t - lse, entropy = lse - sum_v p_v logits_v
- * Returns sum_n w * (-logprob) (accumulated in double); w may be negative (advantages). A target outside [0,V) (e.g. -100)
- * ignores the row: no loss, logprob 0, zero gradient (its entropy is still written).
+ * Returns sum_n w * (-logprob) (accumulated in double); w may be negative (advantages).
+ * A target outside [0,V) (e.g. -100) ignores the row: no loss, logprob 0, zero gradient
+ * (its entropy is still written).
  * Backward: dlogits = scale * w * (softmax - onehot(t)) (overwrite; dlogits may equal
  * logits to work in place). lse may be NULL in the backward: it is then recomputed. */
 double srlm_ref_crossentropy_fwd(float *logprob,       // (N); may be NULL

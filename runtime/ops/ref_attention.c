@@ -105,8 +105,13 @@ static size_t kv_at(const kv_cache *c, int seq, int p, int kh) {
     return (((size_t)block * c->block_size + p % c->block_size) * c->NKV + kh) * c->HS;
 }
 
-static float kv_k(const kv_cache *c, size_t i) { return c->k32 ? c->k32[i] : srlm_ref_f16_to_f32(c->k16[i]); }
-static float kv_v(const kv_cache *c, size_t i) { return c->v32 ? c->v32[i] : srlm_ref_f16_to_f32(c->v16[i]); }
+static float kv_k(const kv_cache *c, size_t i) {
+    return c->k32 ? c->k32[i] : srlm_ref_f16_to_f32(c->k16[i]);
+}
+
+static float kv_v(const kv_cache *c, size_t i) {
+    return c->v32 ? c->v32[i] : srlm_ref_f16_to_f32(c->v16[i]);
+}
 
 /* Same arithmetic, in the same order, as srlm_ref_attention_fwd. */
 static void attention_kv(float *out, const float *q, const kv_cache *c, const int *qseq,
