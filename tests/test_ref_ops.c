@@ -567,13 +567,7 @@ static void test_matmul_shape(int N, int C, int OC, int with_fd) {
     printf("  %-24s %-26s f16 forms bit-identical to f32 forms on widened weights\n", "matmul_f16", sz);
     // the f16 storage tolerance of docs/ops.md: f16 weights vs the unrounded f32 weights
     srlm_ref_matmul_fwd(y2, x, w, b, N, C, OC);
-    double se = 0.0, sr = 0.0;
-    for (size_t i = 0; i < ny; i++) {
-        se += ((double)y[i] - y2[i]) * ((double)y[i] - y2[i]);
-        sr += (double)y2[i] * y2[i];
-    }
-    printf("  %-24s %-26s nse of f16-stored vs f32 weights %.3e (tol 1e-5)\n", "matmul_f16 vs f32", sz, se / sr);
-    CHECK(se / sr < 1e-5, "f16 storage nse %.3e", se / sr);
+    ref_check_nse("matmul_f16 vs f32 W", sz, y, y2, ny, 1e-5);
 
     if (with_fd) {
         mm_ctx c = {ref_to_d(x, nx), ref_to_d(w, nw), ref_to_d(b, (size_t)OC), ref_to_d(dout, ny), N, C, OC};
