@@ -263,6 +263,12 @@ static void model_stats(const float *x, int32_t V, double *logZ, double *H, int3
     for (int32_t base = 0; base < V; base += CHUNK) {
         int32_t n = V - base < CHUNK ? V - base : CHUNK;
         float cm = max_of(x + base, n);
+        if (cm == -INFINITY && M == -INFINITY) {
+            /* Nothing finite yet and this chunk is all -inf (a mask) or NaN: only NaN counts. */
+            for (int32_t i = 0; i < n; i++)
+                if (isnan(x[base + i])) S = NAN;
+            continue;
+        }
         if (cm > M) {
             if (S > 0) {
                 double d = (double)M - (double)cm, r = exp(d);
