@@ -12,4 +12,6 @@
     SRLM_OP(MATMUL_SM_NT_F16, spv_matmul_sm_nt_f16) \
     SRLM_OP(MATMUL_SM_NN_F32, spv_matmul_sm_nn_f32) \
     SRLM_OP(MATMUL_SM_NN_F16, spv_matmul_sm_nn_f16) \
-    SRLM_OP(MATMUL_SM_TN_F32, spv_matmul_sm_tn_f32)
+    SRLM_OP(MATMUL_SM_TN_F32, spv_matmul_sm_tn_f32) \
+    SRLM_OP(MEMBW_READ, spv_membw_read) \
+    SRLM_OP(MEMBW_COPY, spv_membw_copy)

@@ -26,6 +26,8 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_MATMUL_SM_NN_F32] = ROW(spv_matmul_sm_nn_f32, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
     [SRLM_OP_MATMUL_SM_NN_F16] = ROW(spv_matmul_sm_nn_f16, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
     [SRLM_OP_MATMUL_SM_TN_F32] = ROW(spv_matmul_sm_tn_f32, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MEMBW_READ] = ROW(spv_membw_read, 2, 0x2, srlm_push_membw, 1, 64),
+    [SRLM_OP_MEMBW_COPY] = ROW(spv_membw_copy, 2, 0x2, srlm_push_membw, 1, 64),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -23,4 +23,10 @@ _Static_assert(sizeof(srlm_push_matmul) == 24, "matmul push constants");
 #define SRLM_MM_BIAS 1u
 #define SRLM_MM_ACC 2u
 
+typedef struct srlm_push_membw {
+    uint32_t n;     /* uvec4 words of x */
+    uint32_t chunk; /* words per workgroup */
+} srlm_push_membw;
+_Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
+
 #endif
