@@ -289,8 +289,36 @@ static void test_kept_sets(srlm_sampler *big) {
     x[9] = -INFINITY;
     int32_t all[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11};
     support_is(s, x, &p, all, 11, "no truncation, id 9 masked");
-    printf("  kept sets: top-k (with a tie), top-p, top-k+top-p, min-p, min-p+top-p, temperature, masks\n");
+    /* top-p through ties: four ids of probability 1/4; rank among equals is by id, so
+     * p = 0.6 keeps the three lowest ids (mass before: 0, .25, .5). */
+    for (int i = 0; i < 12; i++) x[i] = -INFINITY;
+    x[9] = x[2] = x[6] = x[4] = 1.5f;
+    p.top_p = 0.6f;
+    support_is(s, x, &p, (const int32_t[]){2, 4, 6}, 3, "top-p 0.6 over four ties");
+    printf("  kept sets: top-k (with a tie), top-p, top-k+top-p, min-p, min-p+top-p, temperature, masks, ties\n");
     srlm_sampler_destroy(s);
+
+    /* The bucketed path (many candidates) through ties: 5000 equal logits, p = 0.5 keeps
+     * exactly ids 0..2499 (id 2500 has mass 2500/5000 = 0.5 before it, not below 0.5). */
+    {
+        srlm_sampler *s5;
+        CHECK_OK(srlm_sampler_create(5000, &s5));
+        float *x5 = malloc(5000 * sizeof *x5);
+        int32_t *ids5 = malloc(5000 * sizeof *ids5);
+        for (int i = 0; i < 5000; i++) x5[i] = 0.25f;
+        srlm_sample_params p5;
+        srlm_sample_params_default(&p5);
+        p5.top_p = 0.5f;
+        srlm_sample_seq q5 = seq_of(&p5, 0, 0);
+        int32_t n5;
+        CHECK_OK(srlm_sampler_support(s5, x5, &q5, ids5, NULL, &n5));
+        int ok = n5 == 2500;
+        for (int i = 0; ok && i < n5; i++) ok = ids5[i] == i;
+        CHECK(ok, "top-p 0.5 over 5000 ties kept %d ids, not ids 0..2499", n5);
+        free(x5);
+        free(ids5);
+        srlm_sampler_destroy(s5);
+    }
 
     /* Random rows against the sorted double reference: sets equal, probabilities close. */
     int32_t V = QWEN_V;
@@ -441,7 +469,21 @@ static void test_logprobs(srlm_sampler *big) {
         maxerr = fmax(maxerr, fabs(o.logprob_sampled - ((double)yt[o.token] - lzt)));
         maxerr = fmax(maxerr, fabs(o.entropy - Hr));
     }
-    CHECK(maxerr < 1e-5, "temperature 0.6 logprob/sampled/entropy error %g", maxerr);
+    /* A masked head (whole chunks of -inf before the first finite logit), each path. */
+    for (int32_t i = 0; i < 5000; i++) row[i] = -INFINITY;
+    lz = ref_logsumexp(row, V);
+    Hr = ref_entropy(row, V);
+    for (int path = 0; path < 3; path++) {
+        srlm_sample_params pm;
+        srlm_sample_params_default(&pm);
+        pm.temperature = path == 0 ? 0.0f : path == 1 ? 0.5f : 1.0f;
+        q = seq_of(&pm, 4, 9);
+        CHECK_OK(srlm_sampler_sample(big, row, 1, &q, &o));
+        CHECK(o.token >= 5000 && o.token % 3 != 0, "masked head: sampled %d", o.token);
+        maxerr = fmax(maxerr, fabs(o.logprob - ((double)row[o.token] - lz)));
+        maxerr = fmax(maxerr, fabs(o.entropy - Hr));
+    }
+    CHECK(maxerr < 1e-5, "temperature 0.6 / masked head logprob/sampled/entropy error %g", maxerr);
     printf("  logprob/entropy vs closed forms: uniform V, two-level + top-k, T=0.6 with masks (max error %.1e)\n",
            maxerr);
     free(yt);
@@ -721,7 +763,7 @@ static void bench(srlm_sampler *big) {
             CHECK_OK(srlm_sampler_sample(big, rows, R, qs, o));
             iters++;
             t1 = now_s();
-        } while (t1 - t0 < 0.25 || iters < 3);
+        } while (t1 - t0 < 0.1 || iters < 3);
         printf("    %-34s %8.1f us/token\n", cfg[c].name, (t1 - t0) / (iters * R) * 1e6);
     }
     free(rows);

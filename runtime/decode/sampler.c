@@ -87,6 +87,8 @@ struct srlm_sampler {
     int greedy;
     int32_t nk;
     double zk;     /* sum over K of exp(y - max y) */
+    double fused_s; /* sum exp(x - max x) from the fused statistics pass */
+    int32_t fused_nz;
 };
 
 srlm_status srlm_sampler_create(int32_t vocab, srlm_sampler **out) {
@@ -261,6 +263,12 @@ static void model_stats(const float *x, int32_t V, double *logZ, double *H, int3
     for (int32_t base = 0; base < V; base += CHUNK) {
         int32_t n = V - base < CHUNK ? V - base : CHUNK;
         float cm = max_of(x + base, n);
+        if (cm == -INFINITY && M == -INFINITY) {
+            /* Nothing finite yet and this chunk is all -inf (a mask) or NaN: only NaN counts. */
+            for (int32_t i = 0; i < n; i++)
+                if (isnan(x[base + i])) S = NAN;
+            continue;
+        }
         if (cm > M) {
             if (S > 0) {
                 double d = (double)M - (double)cm, r = exp(d);
@@ -278,29 +286,39 @@ static void model_stats(const float *x, int32_t V, double *logZ, double *H, int3
     *H = log(S) - W / S;
 }
 
-/* e[i] = exp(y[i] - m); returns the sum (double) and the count of non-zero terms. */
-static double exp_row(const float *y, int32_t n, float m, float *e, int32_t *nonzero) {
-    f64x4 s0 = {0}, s1 = {0};
+/* e[i] = exp(y[i] - m); returns the sum (double) and the count of non-zero terms, and when
+ * w is not NULL adds sum e * (y - m) to it (the entropy term, clamped as in sum_exp_w). */
+static inline double exp_row(const float *y, int32_t n, float m, float *e, int32_t *nonzero, double *w) {
+    f64x4 s0 = {0}, s1 = {0}, w0 = {0}, w1 = {0};
     i32x4 c = {0};
-    const f32x4 mv = vsplat(m), zero = vsplat(0.0f);
+    const f32x4 mv = vsplat(m), zero = vsplat(0.0f), lo = vsplat(EXP_MIN);
     int32_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        f32x4 ea = vexp_nonpos(vload(y + i) - mv), eb = vexp_nonpos(vload(y + i + 4) - mv);
+        f32x4 ta = vload(y + i) - mv, tb = vload(y + i + 4) - mv;
+        f32x4 ea = vexp_nonpos(ta), eb = vexp_nonpos(tb);
         vstore(e + i, ea);
         vstore(e + i + 4, eb);
-        s0 += vwiden(ea);
-        s1 += vwiden(eb);
+        f64x4 da = vwiden(ea), db = vwiden(eb);
+        s0 += da;
+        s1 += db;
         c -= (ea > zero) + (eb > zero); /* true lanes are -1 */
+        if (w) {
+            w0 += da * vwiden(vsel(ta < lo, lo, ta));
+            w1 += db * vwiden(vsel(tb < lo, lo, tb));
+        }
     }
-    double s = hsum(s0) + hsum(s1);
+    double s = hsum(s0) + hsum(s1), ww = hsum(w0) + hsum(w1);
     int32_t cnt = c[0] + c[1] + c[2] + c[3];
     for (; i < n; i++) {
-        float v = exp_nonpos(y[i] - m);
+        float t = y[i] - m;
+        float v = exp_nonpos(t);
         e[i] = v;
         s += (double)v;
         cnt += v > 0.0f;
+        ww += (double)v * (double)(t < EXP_MIN ? EXP_MIN : t);
     }
     *nonzero = cnt;
+    if (w) *w += ww;
     return s;
 }
 
@@ -327,15 +345,49 @@ static int32_t gather_ge(const float *v, int32_t n, float c, int32_t *ids, float
     for (int32_t i = 0; i < n; i += 8) {
         if (i + 8 <= n && !vany((vload(v + i) >= cv) | (vload(v + i + 4) >= cv))) continue;
         int32_t end = i + 8 < n ? i + 8 : n;
-        for (int32_t j = i; j < end; j++)
-            if (v[j] >= c) {
-                ids[k] = j;
-                vals[k++] = v[j];
-                ms += (double)v[j];
-            }
+        /* Branch-free: write every value, advance only past the kept ones (the arrays have
+         * room for n entries, and a flat row keeps about half of a block). */
+        for (int32_t j = i; j < end; j++) {
+            int keep = v[j] >= c;
+            ids[k] = j;
+            vals[k] = v[j];
+            ms += keep ? (double)v[j] : 0.0;
+            k += keep;
+        }
     }
     if (mass) *mass = ms;
     return k;
+}
+
+/* The largest power of two c such that the mass of {e >= c} reaches target (0 when no c
+ * does: rounding at the very top). One pass; four interleaved histograms by float exponent
+ * keep the scattered adds from waiting on each other. */
+static float exponent_floor(const float *e, int32_t n, double target, double *hist) {
+    double *h = hist; /* 4 x 256 */
+    memset(h, 0, 4 * 256 * sizeof *h);
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) {
+            uint32_t bits;
+            memcpy(&bits, &e[i + l], sizeof bits);
+            h[l * 256 + (bits >> 23 & 255)] += (double)e[i + l];
+        }
+    for (; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &e[i], sizeof bits);
+        h[bits >> 23 & 255] += (double)e[i];
+    }
+    double acc = 0;
+    for (int32_t k = 255; k >= 1; k--) {
+        acc += (h[k] + h[256 + k]) + (h[512 + k] + h[768 + k]);
+        if (acc >= target) {
+            uint32_t bits = (uint32_t)k << 23;
+            float c;
+            memcpy(&c, &bits, sizeof c);
+            return c;
+        }
+    }
+    return 0.0f;
 }
 
 /* Rank order: larger value first, then lower id. A total order (ids are distinct). */
@@ -464,7 +516,24 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
     srlm_status st = srlm_sample_params_check(p);
     if (st) return srlm_status_wrap(st, "sampler row %d: ", (int)row);
 
-    model_stats(x, V, &s->logZ, &s->H, &s->argmax);
+    const int topk = p->top_k > 0 && p->top_k < s->V;
+    const int topp = p->top_p < 1.0f;
+    const int minp = p->min_p > 0.0f;
+    /* Model statistics. When the sampled distribution is the model's own (temperature 1, no
+     * penalty) and the whole row of exponentials is needed anyway, one max pass and one exp
+     * pass give both; otherwise the single-pass online log-sum-exp. */
+    const int fused = p->temperature == 1.0f && !(p->repeat_penalty != 1.0f && q->n_history > 0 &&
+                      p->repeat_last_n != 0) && !topk && (topp || !minp);
+    if (fused) {
+        float M = max_of(x, V);
+        double W = 0;
+        s->fused_s = isfinite(M) ? exp_row(x, V, M, s->e, &s->fused_nz, &W) : NAN;
+        s->logZ = (double)M + log(s->fused_s);
+        s->H = log(s->fused_s) - W / s->fused_s;
+        s->argmax = -1; /* not needed: not greedy */
+    } else {
+        model_stats(x, V, &s->logZ, &s->H, &s->argmax);
+    }
     if (!isfinite(s->logZ) || !isfinite(s->H))
         return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: logits contain NaN or +inf, or are all -inf", (int)row);
 
@@ -515,9 +584,6 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
     }
     s->yrow = y;
 
-    const int topk = p->top_k > 0 && p->top_k < V;
-    const int topp = p->top_p < 1.0f;
-    const int minp = p->min_p > 0.0f;
     int32_t nc = 0;     /* candidates C in s->kid / s->ke, ascending ids, closed upwards in rank */
     double ztopp = 0;   /* the normaliser top-p is computed against */
     float my;
@@ -536,8 +602,8 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
         if (!isfinite(my))
             return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: logits overflow after penalty/temperature", (int)row);
         if (!topp && !minp) {
-            int32_t nz;
-            s->zk = exp_row(y, V, my, s->e, &nz);
+            int32_t nz = s->fused_nz;
+            s->zk = fused ? s->fused_s : exp_row(y, V, my, s->e, &nz, NULL);
             s->nk = nz;
             s->full = 1;
             s->my = my;
@@ -549,19 +615,20 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
             nc = gather_ge(y, V, cut, s->kid, s->ke, 0, NULL);
             for (int32_t i = 0; i < nc; i++) s->ke[i] = exp_nonpos(y[s->kid[i]] - my);
         } else {
-            int32_t nz;
-            ztopp = exp_row(y, V, my, s->e, &nz);
+            int32_t nz = 0;
+            ztopp = fused ? s->fused_s : exp_row(y, V, my, s->e, &nz, NULL);
             /* Gather the ids with e >= c. Everything left out ranks below everything kept,
              * so once the gathered mass reaches the nucleus target the boundary is inside.
              * At c <= min_p the gathered set already is the min-p set, a superset of K. */
-            double target = (double)p->top_p * ztopp;
+            double target = (double)p->top_p * ztopp, mass;
             float c = 1e-4f > p->min_p ? 1e-4f : p->min_p;
-            for (;;) {
-                double mass;
-                nc = gather_ge(s->e, V, c, s->kid, s->ke, 0, &mass);
-                if (mass >= target || c <= p->min_p || c == 0.0f) break;
-                c = c * 1e-4f < 1e-30f ? 0.0f : c * 1e-4f;
+            nc = gather_ge(s->e, V, c, s->kid, s->ke, 0, &mass);
+            if (mass < target && c > p->min_p) {
+                /* A flat tail: find the power-of-two bucket of e holding the boundary from a
+                 * histogram of the whole row, and gather from that bucket's lower bound. */
+                c = exponent_floor(s->e, V, target, s->hist);
                 if (c < p->min_p) c = p->min_p;
+                nc = gather_ge(s->e, V, c, s->kid, s->ke, 0, NULL);
             }
         }
     }
