@@ -24,7 +24,8 @@ srlm_buf srlm_ops_window(const srlm_ctx *ctx, srlm_buf b, uint64_t elem_bytes, u
                          uint32_t *base);
 /* How many rows of row_bytes fit one window under the binding limit (0: not even one). */
 uint64_t srlm_ops_rows_per_window(const srlm_ctx *ctx, uint64_t row_bytes);
-/* Workgroup size for the one-workgroup-per-row ops on this device. */
+/* Workgroup size for the one-workgroup-per-row ops on this device (one subgroup on a CPU
+ * device, 256 elsewhere; the environment variable SRLM_ROW_WG overrides it for tests). */
 uint32_t srlm_ops_row_wg(const srlm_ctx *ctx);
 /* Records an elementwise f32 op over n elements whose nb bindings all index alike, in pieces
  * under the binding limit, with push {n, s}. `what` names the op in errors. */
