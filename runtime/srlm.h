@@ -93,6 +93,35 @@ void srlm_ctx_profile_report(srlm_ctx *ctx, FILE *f);
  * *text is malloc'd; the caller frees it. */
 srlm_status srlm_devices_report(char **text);
 
+/* ---- Benchmarks (`srlm bench`) -------------------------------------------------------
+ * Speed is measured here, never by timed tests. Each prints a table to `out`. */
+typedef struct srlm_bench_opts {
+    double min_seconds; /* replay each measurement at least this long (default 0.3) */
+    int quick;          /* smaller sizes, for smoke tests */
+} srlm_bench_opts;
+
+typedef struct srlm_membw_result {
+    double read_gbs;        /* device read-and-reduce rate */
+    double copy_gbs;        /* device copy, read + write bytes */
+    double host_memcpy_gbs; /* CPU devices only: host memcpy, read + write bytes */
+    double host_read_gbs;   /* half of host_memcpy_gbs: the reference for lavapipe targets */
+} srlm_membw_result;
+
+void srlm_bench_opts_default(srlm_bench_opts *o);
+/* Every op at several sizes: ms per call, GB/s, GFLOP/s. `only` (may be NULL) filters families. */
+srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, const char *only);
+/* Device read and copy bandwidth, and on a CPU device the host's memcpy; res may be NULL. */
+srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, srlm_membw_result *res);
+/* ---- Model files (runtime/model) ----------------------------------------------------
+ * Element types of stored weights. Dense types have a fixed element size; Q8_0 is a block
+ * type (32 values per 34-byte block) read from GGUF only. */
+typedef enum srlm_dtype {
+    SRLM_DTYPE_F32 = 0,
+    SRLM_DTYPE_F16 = 1,
+    SRLM_DTYPE_BF16 = 2,
+    SRLM_DTYPE_Q8_0 = 3,
+} srlm_dtype;
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,4 +27,6 @@
     SRLM_OP(ROPE_INTERLEAVED_F32, spv_rope_interleaved_f32) \
     SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \
     SRLM_OP(EMBEDDING_FWD_F16, spv_embedding_fwd_f16) \
-    SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32)
+    SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32) \
+    SRLM_OP(MEMBW_READ, spv_membw_read) \
+    SRLM_OP(MEMBW_COPY, spv_membw_copy)

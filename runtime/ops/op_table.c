@@ -39,6 +39,8 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_EMBEDDING_FWD_F32] = ROW(spv_embedding_fwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_FWD_F16] = ROW(spv_embedding_fwd_f16, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_BWD_F32] = ROW(spv_embedding_bwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
+    [SRLM_OP_MEMBW_READ] = ROW(spv_membw_read, 2, 0x2, srlm_push_membw, 1, 64),
+    [SRLM_OP_MEMBW_COPY] = ROW(spv_membw_copy, 2, 0x2, srlm_push_membw, 1, 64),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -55,4 +55,10 @@ typedef struct srlm_push_embedding {
 } srlm_push_embedding;
 _Static_assert(sizeof(srlm_push_embedding) == 28, "embedding push constants");
 
+typedef struct srlm_push_membw {
+    uint32_t n;     /* uvec4 words of x */
+    uint32_t chunk; /* words per workgroup */
+} srlm_push_membw;
+_Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
+
 #endif

@@ -115,9 +115,30 @@ static void test_bad_device(void) {
     CHECK(ctx == NULL, "no context on error");
 }
 
+/* The validation layer is really on: a deliberately invalid call (a zero-sized buffer,
+ * VUID-VkBufferCreateInfo-size-00912) is reported and counted, which would fail any test. */
+static void test_validation_detects(gpu_env *g) {
+    if (!g->ctx->validate) {
+        printf("  validation layer off (SRLM_VALIDATE unset): detection not checked\n");
+        return;
+    }
+    int before = srlm_ctx_validation_errors(g->ctx);
+    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 0,
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    VkBuffer b = VK_NULL_HANDLE;
+    fprintf(stderr, "(the next validation message is expected)\n");
+    VkResult r = vkCreateBuffer(g->ctx->device, &bci, NULL, &b);
+    if (r == VK_SUCCESS && b) vkDestroyBuffer(g->ctx->device, b, NULL);
+    int after = srlm_ctx_validation_errors(g->ctx);
+    CHECK(after > before, "a zero-sized buffer was not reported by the validation layer");
+    printf("  validation layer reports invalid usage: %d message(s) counted\n", after - before);
+    g->ctx->validation_errors = before; /* expected: do not fail the test for it */
+}
+
 int main(void) {
     gpu_env g;
     if (!gpu_env_init(&g)) return 1;
+    test_validation_detects(&g);
     test_fill_sizes(&g);
     test_replay(&g);
     test_large_tensor(&g);
