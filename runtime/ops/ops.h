@@ -98,11 +98,18 @@ srlm_status srlm_op_softmax_fwd(srlm_cmd *c, srlm_buf y, srlm_buf x, int N, int 
 /* dx = y * (dy - sum(dy * y)) (overwrite). dx, dy, y (N,C). */
 srlm_status srlm_op_softmax_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf dy, srlm_buf y, int N, int C);
 
-/* ---- RoPE (ops_rope.c), in place on x (N,NH,HS), HS even; pos (N) int positions.
+/* ---- RoPE (ops_rope.c), in place on x (N,NH,HS), HS even; pos (N) int positions >= 0.
  * layout: 0 = rotate-half (NEOX: Qwen2, HF Llama), 1 = interleaved pairs (GGUF llama),
- * as srlm_rope_layout in ref.h. The backward rotates by the negative angle. ---- */
-srlm_status srlm_op_rope_fwd(srlm_cmd *c, srlm_buf x, srlm_buf pos, int N, int NH, int HS, float theta, int layout);
-srlm_status srlm_op_rope_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf pos, int N, int NH, int HS, float theta, int layout);
+ * as srlm_rope_layout in ref.h. The backward rotates by the negative angle. The angles come
+ * from a frequency table (theta^(-2i/HS) as 64-bit fractions of a turn, written once by
+ * srlm_op_rope_table_write) so they are exact modulo 2*pi at any position. ---- */
+/* Bytes of the table for head size HS. */
+uint64_t srlm_op_rope_table_bytes(int HS);
+/* Computes the table for (HS, theta) in double and writes it into `table` (a synchronous host
+ * write: do it once, at model load). Errors: HS odd or <= 0, table too small, write errors. */
+srlm_status srlm_op_rope_table_write(srlm_ctx *ctx, srlm_buf table, int HS, float theta);
+srlm_status srlm_op_rope_fwd(srlm_cmd *c, srlm_buf x, srlm_buf pos, srlm_buf table, int N, int NH, int HS, int layout);
+srlm_status srlm_op_rope_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf pos, srlm_buf table, int N, int NH, int HS, int layout);
 
 /* ---- Embedding (ops_embedding.c). The (V,C) table is split into row tiles that each fit
  * the binding limit (Qwen 0.5B's is 260 MiB in f16); one dispatch per tile handles the

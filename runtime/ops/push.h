@@ -44,9 +44,9 @@ _Static_assert(sizeof(srlm_push_rows) == 32, "row-op push constants");
 /* rope.comp: x (N,NH,HS) in place; xb/pb window bases of x and pos; sign -1 for backward. */
 typedef struct srlm_push_rope {
     uint32_t N, NH, HS, xb, pb;
-    float theta, sign;
+    float sign;
 } srlm_push_rope;
-_Static_assert(sizeof(srlm_push_rope) == 28, "rope push constants");
+_Static_assert(sizeof(srlm_push_rope) == 24, "rope push constants");
 
 /* embedding_fwd/bwd.comp: one tile of table rows [row0, row0 + rows); tb = element index of
  * row0 inside the bound window. */
