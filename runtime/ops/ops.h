@@ -112,8 +112,8 @@ srlm_status srlm_op_rope_fwd(srlm_cmd *c, srlm_buf x, srlm_buf pos, srlm_buf tab
 srlm_status srlm_op_rope_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf pos, srlm_buf table, int N, int NH, int HS, int layout);
 
 /* ---- Embedding (ops_embedding.c). The (V,C) table is split into row tiles that each fit
- * the binding limit (Qwen 0.5B's is 260 MiB in f16); one dispatch per tile handles the
- * tokens whose id falls in it. ---- */
+ * the binding limit (Qwen 0.5B's is 260 MiB in f16), the tokens into chunks likewise; one
+ * dispatch per (chunk, tile) handles the chunk's tokens whose id falls in the tile. ---- */
 /* y[n] = wte[ids[n]]; ids outside [0,V) give zero rows. y (N,C) f32, ids (N) int,
  * wte (V,C) f32, or f16 bits two per uint word when wte_f16. */
 srlm_status srlm_op_embedding_fwd(srlm_cmd *c, srlm_buf y, srlm_buf ids, srlm_buf wte, int wte_f16, int N, int V,

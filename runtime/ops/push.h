@@ -48,12 +48,13 @@ typedef struct srlm_push_rope {
 } srlm_push_rope;
 _Static_assert(sizeof(srlm_push_rope) == 24, "rope push constants");
 
-/* embedding_fwd/bwd.comp: one tile of table rows [row0, row0 + rows); tb = element index of
- * row0 inside the bound window. */
+/* embedding_fwd/bwd.comp: N tokens against one tile of table rows [row0, row0 + rows); tb,
+ * yb, ib = element index of the tile's first row, the first token's row and its id inside
+ * the bound windows. */
 typedef struct srlm_push_embedding {
-    uint32_t N, C, V, row0, rows, tb, zero_invalid;
+    uint32_t N, C, V, row0, rows, tb, yb, ib, zero_invalid;
 } srlm_push_embedding;
-_Static_assert(sizeof(srlm_push_embedding) == 28, "embedding push constants");
+_Static_assert(sizeof(srlm_push_embedding) == 36, "embedding push constants");
 
 typedef struct srlm_push_membw {
     uint32_t n;     /* uvec4 words of x */
