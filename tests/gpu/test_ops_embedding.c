@@ -38,8 +38,8 @@ static void run(gpu_env *g, unsigned long long *seed, int N, int V, int C, int i
     srlm_buf Y = gpu_alloc(g, nc * 4, NULL);
     char what[128];
     for (int f16 = 0; f16 < 2; f16++) {
-        float junk = 123.0f; /* rows of invalid ids must be overwritten with zeros */
-        for (size_t i = 0; i < nc; i++) CHECK_OK(srlm_buf_write(g->ctx, Y, i * 4, &junk, 4));
+        for (size_t i = 0; i < nc; i++) got[i] = 123.0f; /* rows of invalid ids must be overwritten with zeros */
+        CHECK_OK(srlm_buf_write(g->ctx, Y, 0, got, nc * 4));
         CHECK_OK(srlm_cmd_begin(g->cmd));
         CHECK_OK(srlm_op_embedding_fwd(g->cmd, Y, I, f16 ? W16 : W, f16, N, V, C));
         int nd = g->cmd->dispatches;
