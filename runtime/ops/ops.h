@@ -47,7 +47,7 @@ srlm_status srlm_op_scale(srlm_cmd *c, srlm_buf y, srlm_buf x, float s, uint64_t
 /* y += s * x. */
 srlm_status srlm_op_axpy(srlm_cmd *c, srlm_buf y, float s, srlm_buf x, uint64_t n);
 
-/* ---- Activations (ops_silu.c), elementwise, any n. silu(x) = x * sigmoid(x). ---- */
+/* ---- Activations (ops_eltwise.c, shaders/silu.comp), elementwise, any n. silu(x) = x * sigmoid(x). ---- */
 srlm_status srlm_op_silu_fwd(srlm_cmd *c, srlm_buf y, srlm_buf x, uint64_t n);
 /* dx = dy * silu'(x) (overwrite). */
 srlm_status srlm_op_silu_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf dy, srlm_buf x, uint64_t n);

@@ -7,6 +7,7 @@
 #define DW_ROWS_PER_BLOCK 32
 
 static srlm_status check_rows(const char *what, const char *name, srlm_buf b, int N, int C) {
+    if (N < 0 || C < 0) return srlm_errorf(SRLM_ERR_INVALID, "%s: shape (%d,%d) of %s", what, N, C, name);
     if ((uint64_t)N * (uint64_t)C * 4 > b.size)
         return srlm_errorf(SRLM_ERR_INVALID, "%s: %s holds %llu bytes, (%d,%d) floats need %llu", what, name,
                            (unsigned long long)b.size, N, C, (unsigned long long)N * (uint64_t)C * 4);

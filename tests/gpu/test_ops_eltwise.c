@@ -29,6 +29,15 @@ static void run_sizes(gpu_env *g, unsigned long long *seed, const char *tag) {
         snprintf(what, sizeof what, "%sadd n=%llu", tag, (unsigned long long)n);
         check_close(what, got, want, n, TOL);
 
+        /* the residual form: in place, R = R + B */
+        srlm_buf R = gpu_alloc(g, bytes, a);
+        CHECK_OK(srlm_cmd_begin(g->cmd));
+        CHECK_OK(srlm_op_add(g->cmd, R, R, B, n));
+        CHECK_OK(srlm_cmd_run(g->cmd));
+        gpu_read(g, R, got, bytes);
+        snprintf(what, sizeof what, "%sadd (in place) n=%llu", tag, (unsigned long long)n);
+        check_close(what, got, want, n, TOL);
+
         CHECK_OK(srlm_cmd_begin(g->cmd));
         CHECK_OK(srlm_op_mul(g->cmd, Y, A, B, n));
         CHECK_OK(srlm_cmd_run(g->cmd));
