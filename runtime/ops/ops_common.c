@@ -95,7 +95,7 @@ srlm_status srlm_ops_eltwise(srlm_cmd *c, int op, const char *what, const srlm_b
         srlm_buf b[SRLM_MAX_BINDINGS];
         for (int i = 0; i < nb; i++) b[i] = srlm_buf_slice(bufs[i], off * 4, k * 4);
         srlm_push_eltwise p = {.n = (uint32_t)k, .s = s};
-        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, nb, &p, sizeof p, srlm_ops_groups(c->ctx, k, d->spec[0] * 4ull), 1, 1));
+        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, nb, &p, sizeof p, srlm_ops_groups(c->ctx, k, d->spec[0] * 16ull), 1, 1));
     }
     return NULL;
 }

@@ -53,7 +53,7 @@ int main(void) {
     gpu_env g;
     if (!gpu_env_init(&g)) return 1;
     unsigned long long seed = 0x5eed0006ull;
-    const uint64_t sizes[] = {1, 7, 13, 127, 1000, 4099, 70001};
+    const uint64_t sizes[] = {1, 2, 7, 13, 127, 1000, 4099, 70001}; /* every n % 4 */
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) run(&g, &seed, sizes[s], "");
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     run(&g, &seed, 4099, "[1 KiB limit] ");
