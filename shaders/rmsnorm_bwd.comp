@@ -4,7 +4,8 @@
 //   DX: per row: k = mean(w * dy * x) * rstd^2, dx += (w * dy - x * k) * rstd.
 //       bindings 0 = dx (N,C) read+written, 1 = dy (N,C), 2 = x (N,C), 3 = w (C), 4 = rstd (N).
 //       One workgroup per row. push b0..b4: row-0 element index in the windows of dx, dy, x,
-//       (unused), rstd.
+//       (unused), rstd. With VEC4, dx/dy/x/w are vec4 arrays (rowvec.glsl): C and b0..b2 in
+//       vec4 units.
 //   DW_PARTIAL: part[blk0 + b][c] = sum over rows r of block b (rows_per_block rows, in order)
 //       of dy[r][c] * x[r][c] * rstd[r]. bindings 0 = part (nblocks,C) written, 1 = dy, 2 = x,
 //       3 = rstd. Grid: x over columns, y over blocks. push b1,b2,b4 as for DX; b0 = blk0;
@@ -17,20 +18,21 @@ layout(push_constant) uniform P { uint N; uint C; float eps; uint b0; uint b1; u
 
 #if defined(DX)
 #include "wg_reduce.glsl"
-layout(std430, binding = 0) buffer DXB { float dx[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
-layout(std430, binding = 2) readonly buffer X { float x[]; };
-layout(std430, binding = 3) readonly buffer W { float w[]; };
+#include "rowvec.glsl"
+layout(std430, binding = 0) buffer DXB { T dx[]; };
+layout(std430, binding = 1) readonly buffer DY { T dy[]; };
+layout(std430, binding = 2) readonly buffer X { T x[]; };
+layout(std430, binding = 3) readonly buffer W { T w[]; };
 layout(std430, binding = 4) readonly buffer R { float rs[]; };
 void main() {
   uint L = gl_WorkGroupSize.x, t = gl_LocalInvocationID.x;
   for (uint r = gl_WorkGroupID.x; r < p.N; r += gl_NumWorkGroups.x) {
     uint o0 = p.b0 + r * p.C, o1 = p.b1 + r * p.C, o2 = p.b2 + r * p.C;
     float dot = 0.0;
-    for (uint c = t; c < p.C; c += L) dot += w[c] * dy[o1 + c] * x[o2 + c];
+    for (uint c = t; c < p.C; c += L) dot += HSUM(w[c] * dy[o1 + c] * x[o2 + c]);
     dot = wg_sum(dot);
     float rstd = rs[p.b4 + r];
-    float k = dot / float(p.C) * rstd * rstd;
+    float k = dot / float(p.C * TW) * rstd * rstd;
     for (uint c = t; c < p.C; c += L) dx[o0 + c] += (w[c] * dy[o1 + c] - x[o2 + c] * k) * rstd;
   }
 }
