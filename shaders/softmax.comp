@@ -26,10 +26,10 @@ void main() {
     uint o0 = p.b0 + r * p.C, o1 = p.b1 + r * p.C;
 #if defined(BWD)
     uint o2 = p.b2 + r * p.C;
-    float dot = 0.0;
-    for (uint c = t; c < p.C; c += L) dot += HSUM(x[o1 + c] * z[o2 + c]);
-    dot = wg_sum(dot);
-    for (uint c = t; c < p.C; c += L) y[o0 + c] = z[o2 + c] * (x[o1 + c] - dot);
+    float acc = 0.0;
+    for (uint c = t; c < p.C; c += L) acc += HSUM(x[o1 + c] * z[o2 + c]);
+    acc = wg_sum(acc);
+    for (uint c = t; c < p.C; c += L) y[o0 + c] = z[o2 + c] * (x[o1 + c] - acc);
 #else
     float m = NEG_INF, s = 0.0;
     for (uint c = t; c < p.C; c += L) {

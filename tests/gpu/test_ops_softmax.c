@@ -1,7 +1,8 @@
 /* test_ops_softmax.c: row softmax forward and backward (shaders/softmax.comp) against
  * srlm_ref_softmax_fwd/_bwd on fresh random rows (wide value ranges, so the max shift
  * matters), awkward widths, one-subgroup and several-subgroup workgroups, and windowed
- * chunks under a lowered binding limit. Tolerance: f32, normalised squared error < 1e-7. */
+ * chunks under a lowered binding limit. Widths that are a multiple of 4 run the vec4
+ * variants, the others the scalar ones. Tolerance: f32, normalised squared error < 1e-7. */
 #include "gpu_test.h"
 #include "ops/ref.h"
 
@@ -53,6 +54,8 @@ int main(void) {
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     run(&g, &seed, 37, 127, "[1 KiB limit] ");
     run(&g, &seed, 100, 13, "[1 KiB limit] ");
+    run(&g, &seed, 50, 100, "[1 KiB limit, vec4] ");
+    run(&g, &seed, 40, 24, "[1 KiB limit, vec4] ");
     unsetenv("SRLM_MAX_BINDING_BYTES");
     return gpu_test_finish(&g, "test_ops_softmax");
 }
