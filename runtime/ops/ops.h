@@ -28,7 +28,8 @@ srlm_buf srlm_ops_window(const srlm_ctx *ctx, srlm_buf b, uint64_t elem_bytes, u
                          uint32_t *base);
 /* How many rows of row_bytes fit one window under the binding limit (0: not even one). */
 uint64_t srlm_ops_rows_per_window(const srlm_ctx *ctx, uint64_t row_bytes);
-/* Workgroup size for the one-workgroup-per-row ops on this device. */
+/* Workgroup size for the one-workgroup-per-row ops on this device (one subgroup on a CPU
+ * device, 256 elsewhere; the environment variable SRLM_ROW_WG overrides it for tests). */
 uint32_t srlm_ops_row_wg(const srlm_ctx *ctx);
 /* Records an elementwise f32 op over n elements whose nb bindings all index alike, in pieces
  * under the binding limit, with push {n, s}. `what` names the op in errors. */
@@ -50,7 +51,7 @@ srlm_status srlm_op_scale(srlm_cmd *c, srlm_buf y, srlm_buf x, float s, uint64_t
 /* y += s * x. */
 srlm_status srlm_op_axpy(srlm_cmd *c, srlm_buf y, float s, srlm_buf x, uint64_t n);
 
-/* ---- Activations (ops_silu.c), elementwise, any n. silu(x) = x * sigmoid(x). ---- */
+/* ---- Activations (ops_eltwise.c, shaders/silu.comp), elementwise, any n. silu(x) = x * sigmoid(x). ---- */
 srlm_status srlm_op_silu_fwd(srlm_cmd *c, srlm_buf y, srlm_buf x, uint64_t n);
 /* dx = dy * silu'(x) (overwrite). */
 srlm_status srlm_op_silu_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf dy, srlm_buf x, uint64_t n);
@@ -101,15 +102,22 @@ srlm_status srlm_op_softmax_fwd(srlm_cmd *c, srlm_buf y, srlm_buf x, int N, int 
 /* dx = y * (dy - sum(dy * y)) (overwrite). dx, dy, y (N,C). */
 srlm_status srlm_op_softmax_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf dy, srlm_buf y, int N, int C);
 
-/* ---- RoPE (ops_rope.c), in place on x (N,NH,HS), HS even; pos (N) int positions.
+/* ---- RoPE (ops_rope.c), in place on x (N,NH,HS), HS even; pos (N) int positions >= 0.
  * layout: 0 = rotate-half (NEOX: Qwen2, HF Llama), 1 = interleaved pairs (GGUF llama),
- * as srlm_rope_layout in ref.h. The backward rotates by the negative angle. ---- */
-srlm_status srlm_op_rope_fwd(srlm_cmd *c, srlm_buf x, srlm_buf pos, int N, int NH, int HS, float theta, int layout);
-srlm_status srlm_op_rope_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf pos, int N, int NH, int HS, float theta, int layout);
+ * as srlm_rope_layout in ref.h. The backward rotates by the negative angle. The angles come
+ * from a frequency table (theta^(-2i/HS) as 64-bit fractions of a turn, written once by
+ * srlm_op_rope_table_write) so they are exact modulo 2*pi at any position. ---- */
+/* Bytes of the table for head size HS. */
+uint64_t srlm_op_rope_table_bytes(int HS);
+/* Computes the table for (HS, theta) in double and writes it into `table` (a synchronous host
+ * write: do it once, at model load). Errors: HS odd or <= 0, table too small, write errors. */
+srlm_status srlm_op_rope_table_write(srlm_ctx *ctx, srlm_buf table, int HS, float theta);
+srlm_status srlm_op_rope_fwd(srlm_cmd *c, srlm_buf x, srlm_buf pos, srlm_buf table, int N, int NH, int HS, int layout);
+srlm_status srlm_op_rope_bwd(srlm_cmd *c, srlm_buf dx, srlm_buf pos, srlm_buf table, int N, int NH, int HS, int layout);
 
 /* ---- Embedding (ops_embedding.c). The (V,C) table is split into row tiles that each fit
- * the binding limit (Qwen 0.5B's is 260 MiB in f16); one dispatch per tile handles the
- * tokens whose id falls in it. ---- */
+ * the binding limit (Qwen 0.5B's is 260 MiB in f16), the tokens into chunks likewise; one
+ * dispatch per (chunk, tile) handles the chunk's tokens whose id falls in the tile. ---- */
 /* y[n] = wte[ids[n]]; ids outside [0,V) give zero rows. y (N,C) f32, ids (N) int,
  * wte (V,C) f32, or f16 bits two per uint word when wte_f16. */
 srlm_status srlm_op_embedding_fwd(srlm_cmd *c, srlm_buf y, srlm_buf ids, srlm_buf wte, int wte_f16, int N, int V,

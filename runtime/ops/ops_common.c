@@ -78,6 +78,13 @@ uint32_t srlm_ops_row_wg(const srlm_ctx *ctx) {
     /* A CPU device runs a workgroup on one thread, vectorised over one subgroup: more
      * invocations only add barrier switches (platform.md). GPUs want a few warps per row. */
     uint32_t wg = ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? sg : 256;
+    /* SRLM_ROW_WG forces a size (a multiple of the subgroup size), so tests run the
+     * several-subgroups reduction path on a CPU device too. */
+    const char *e = getenv("SRLM_ROW_WG");
+    if (e && *e) {
+        unsigned long v = strtoul(e, NULL, 10);
+        if (v >= sg && v % sg == 0) wg = (uint32_t)v;
+    }
     if (wg > ctx->caps.max_wg_invocations) wg = ctx->caps.max_wg_invocations;
     if (wg > 64 * sg) wg = 64 * sg; /* the shaders' shared array holds 64 subgroup sums */
     return wg;
@@ -95,7 +102,7 @@ srlm_status srlm_ops_eltwise(srlm_cmd *c, int op, const char *what, const srlm_b
         srlm_buf b[SRLM_MAX_BINDINGS];
         for (int i = 0; i < nb; i++) b[i] = srlm_buf_slice(bufs[i], off * 4, k * 4);
         srlm_push_eltwise p = {.n = (uint32_t)k, .s = s};
-        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, nb, &p, sizeof p, srlm_ops_groups(c->ctx, k, d->spec[0] * 4ull), 1, 1));
+        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, nb, &p, sizeof p, srlm_ops_groups(c->ctx, k, d->spec[0] * 16ull), 1, 1));
     }
     return NULL;
 }

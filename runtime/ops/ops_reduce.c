@@ -35,7 +35,12 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
             return srlm_errorf(SRLM_ERR_INVALID, "%s: tensor %d holds %llu bytes, %llu floats need more", what, t,
                                (unsigned long long)xs[t].size, (unsigned long long)ns[t]);
     int op = square ? SRLM_OP_REDUCE_SUMSQ_F32 : SRLM_OP_REDUCE_SUM_F32;
+    /* wg_reduce.glsl holds at most 64 subgroup sums */
+    uint32_t sg = ctx->caps.subgroup_size ? ctx->caps.subgroup_size : 32;
     uint32_t wg = srlm_op_table[op].spec[0];
+    if (wg > 64 * sg) wg = 64 * sg;
+    if (wg > ctx->caps.max_wg_invocations) wg = ctx->caps.max_wg_invocations;
+    uint32_t spec[1] = {wg};
     uint64_t piece = srlm_ops_piece_elems(ctx, 4), slot = slot_floats(ctx);
     uint64_t nslots = 0;
     srlm_buf outs[2];
@@ -44,7 +49,7 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
     if (total == 0) { /* nothing to sum: the result is 0 */
         srlm_push_reduce p = {.n = 0, .out_index = 0, .do_sqrt = 0};
         srlm_buf b[2] = {srlm_ops_window(ctx, out, 4, 0, 1, &p.out_index), srlm_buf_slice(scratch, 0, 4)};
-        return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, NULL, b, 2, &p, sizeof p, 1, 1, 1);
+        return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, spec, b, 2, &p, sizeof p, 1, 1, 1);
     }
     for (int t = 0; t < count; t++)
         for (uint64_t off = 0; off < ns[t]; off += piece, nslots++) {
@@ -57,13 +62,13 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
             /* out_index = slot length: workgroup 0 zeroes the slot's unused entries, which
              * the final pass sums too */
             srlm_push_reduce p = {.n = (uint32_t)k, .out_index = (uint32_t)slot};
-            SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, outs, 2, &p, sizeof p, g, 1, 1));
+            SRLM_TRY(srlm_cmd_dispatch(c, op, spec, outs, 2, &p, sizeof p, g, 1, 1));
         }
     /* out may sit at any float of a results buffer: bind an aligned window around it */
     srlm_push_reduce p = {.n = (uint32_t)(total * slot), .out_index = 0, .do_sqrt = (uint32_t)do_sqrt};
     outs[0] = srlm_ops_window(ctx, out, 4, 0, 1, &p.out_index);
     outs[1] = srlm_buf_slice(scratch, 0, total * slot * 4);
-    return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, NULL, outs, 2, &p, sizeof p, 1, 1, 1);
+    return srlm_cmd_dispatch(c, SRLM_OP_REDUCE_FINAL_F32, spec, outs, 2, &p, sizeof p, 1, 1, 1);
 }
 
 srlm_status srlm_op_sum(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm_buf x, uint64_t n) {

@@ -61,14 +61,15 @@ _Static_assert(sizeof(srlm_push_rows) == 32, "row-op push constants");
 /* rope.comp: x (N,NH,HS) in place; xb/pb window bases of x and pos; sign -1 for backward. */
 typedef struct srlm_push_rope {
     uint32_t N, NH, HS, xb, pb;
-    float theta, sign;
+    float sign;
 } srlm_push_rope;
-_Static_assert(sizeof(srlm_push_rope) == 28, "rope push constants");
+_Static_assert(sizeof(srlm_push_rope) == 24, "rope push constants");
 
-/* embedding_fwd/bwd.comp: one tile of table rows [row0, row0 + rows); tb = element index of
- * row0 inside the bound window. */
+/* embedding_fwd/bwd.comp: N tokens against one tile of table rows [row0, row0 + rows); tb,
+ * yb, ib = element index of the tile's first row, the first token's row and its id inside
+ * the bound windows. */
 typedef struct srlm_push_embedding {
-    uint32_t N, C, V, row0, rows, tb, zero_invalid;
+    uint32_t N, C, V, row0, rows, tb, yb, ib, zero_invalid;
 } srlm_push_embedding;
 _Static_assert(sizeof(srlm_push_embedding) == 28, "embedding push constants");
 
@@ -88,5 +89,12 @@ typedef struct srlm_push_attn_combine {
     uint32_t rows, HS, nsplit;
 } srlm_push_attn_combine;
 _Static_assert(sizeof(srlm_push_attn_combine) == 12, "attn_combine push constants");
+_Static_assert(sizeof(srlm_push_embedding) == 36, "embedding push constants");
+
+typedef struct srlm_push_membw {
+    uint32_t n;     /* uvec4 words of x */
+    uint32_t chunk; /* words per workgroup */
+} srlm_push_membw;
+_Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-static const uint64_t sizes[] = {1, 7, 13, 127, 1000, 4099, 70001};
+static const uint64_t sizes[] = {1, 2, 7, 13, 127, 1000, 4099, 70001}; /* every n % 4 */
 #define TOL 1e-7
 
 static void run_sizes(gpu_env *g, unsigned long long *seed, const char *tag) {
@@ -18,15 +18,29 @@ static void run_sizes(gpu_env *g, unsigned long long *seed, const char *tag) {
         fill_random(a, n, seed, -2, 2);
         fill_random(b, n, seed, -2, 2);
         float sc = test_rand_uniform(seed, -3, 3);
-        srlm_buf A = gpu_alloc(g, bytes, a), B = gpu_alloc(g, bytes, b), Y = gpu_alloc(g, bytes, NULL);
+        srlm_buf A = gpu_alloc(g, bytes, a), B = gpu_alloc(g, bytes, b), Y = gpu_alloc(g, bytes + 16, NULL);
+        const float sentinel[4] = {-7, -7, -7, -7};
+        CHECK_OK(srlm_buf_write(g->ctx, Y, bytes, sentinel, 16));
         char what[96];
 
         CHECK_OK(srlm_cmd_begin(g->cmd));
         CHECK_OK(srlm_op_add(g->cmd, Y, A, B, n));
         CHECK_OK(srlm_cmd_run(g->cmd));
         gpu_read(g, Y, got, bytes);
+        float after[4];
+        CHECK_OK(srlm_buf_read(g->ctx, Y, bytes, after, 16));
+        CHECK(!memcmp(after, sentinel, 16), "add n=%llu wrote past element n-1", (unsigned long long)n);
         srlm_ref_add_fwd(want, a, b, n);
         snprintf(what, sizeof what, "%sadd n=%llu", tag, (unsigned long long)n);
+        check_close(what, got, want, n, TOL);
+
+        /* the residual form: in place, R = R + B */
+        srlm_buf R = gpu_alloc(g, bytes, a);
+        CHECK_OK(srlm_cmd_begin(g->cmd));
+        CHECK_OK(srlm_op_add(g->cmd, R, R, B, n));
+        CHECK_OK(srlm_cmd_run(g->cmd));
+        gpu_read(g, R, got, bytes);
+        snprintf(what, sizeof what, "%sadd (in place) n=%llu", tag, (unsigned long long)n);
         check_close(what, got, want, n, TOL);
 
         CHECK_OK(srlm_cmd_begin(g->cmd));

@@ -77,12 +77,27 @@ static void test_global_norm(gpu_env *g, unsigned long long *seed, const char *t
     srlm_arena_reset(g->arena);
 }
 
+/* An empty tensor sums to 0 (the output is still written). */
+static void test_empty(gpu_env *g) {
+    uint64_t n = 0;
+    srlm_buf X = gpu_alloc(g, 4, NULL), S = gpu_alloc(g, srlm_op_reduce_scratch_bytes(g->ctx, &n, 1), NULL);
+    float junk = 5.0f, got = -1;
+    srlm_buf O = gpu_alloc(g, 4, &junk);
+    CHECK_OK(srlm_cmd_begin(g->cmd));
+    CHECK_OK(srlm_op_sum(g->cmd, O, S, X, 0));
+    CHECK_OK(srlm_cmd_run(g->cmd));
+    gpu_read(g, O, &got, 4);
+    check_scalar("sum n=0", got, 0.0f);
+    srlm_arena_reset(g->arena);
+}
+
 int main(void) {
     gpu_env g;
     if (!gpu_env_init(&g)) return 1;
     unsigned long long seed = 0x5eed0003ull;
     test_sums(&g, &seed, "");
     test_global_norm(&g, &seed, "");
+    test_empty(&g);
     setenv("SRLM_MAX_BINDING_BYTES", "4096", 1);
     test_sums(&g, &seed, "[4 KiB limit] ");
     test_global_norm(&g, &seed, "[4 KiB limit] ");
