@@ -112,3 +112,14 @@ put("config", "eos_list.json", b'{"architectures":["LlamaForCausalLM"],"hidden_s
 put("config", "unknown_arch.json", b'{"architectures":["GPT2LMHeadModel"],"n_embd":8}')
 put("gguf", "version1", b"GGUF" + struct.pack("<III", 1, 0, 0))
 put("gguf", "truncated_model", gguf(3, llama, tensors)[:-100])
+
+# A tiny qwen2 model: q/k/v biases, no output.weight (tied), rotate-half RoPE.
+qwen = [kv("general.architecture", 8, gstr("qwen2")), kv("qwen2.embedding_length", 4, struct.pack("<I", C)),
+        kv("qwen2.block_count", 4, struct.pack("<I", 1)), kv("qwen2.attention.head_count", 4, struct.pack("<I", 2)),
+        kv("qwen2.attention.head_count_kv", 4, struct.pack("<I", 1)), kv("qwen2.feed_forward_length", 4, struct.pack("<I", F)),
+        kv("qwen2.attention.layer_norm_rms_epsilon", 6, f32(1e-6)), kv("qwen2.rope.freq_base", 6, f32(1e6)),
+        kv("qwen2.context_length", 4, struct.pack("<I", 128)),
+        kv("tokenizer.ggml.tokens", 9, arr(8, [gstr(t) for t in ("a", "b", "c", "d")]))]
+qtensors = tensors + [("blk.0.attn_q.bias", [C], 0, mat(1, C)), ("blk.0.attn_k.bias", [KV], 0, mat(1, KV)),
+                      ("blk.0.attn_v.bias", [KV], 0, mat(1, KV))]
+put("gguf", "tiny_qwen2_model", gguf(3, qwen, qtensors))
