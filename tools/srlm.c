@@ -6,6 +6,9 @@
 
 int cmd_init(int argc, char **argv);
 
+int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
     printf("srlm %s\n", SRLM_VERSION);
@@ -15,6 +18,8 @@ static int cmd_version(int argc, char **argv) {
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
+    {"bench", "benchmarks: ops | membw", cmd_bench},
 };
 
 static void usage(FILE *f) {
