@@ -169,6 +169,12 @@ static void test_stories(void) {
     if (buf && t) {
         srlm_weight_to_f32(t, buf);
         CHECK(!memcmp(buf, t->data, t->nbytes), "to_f32 of F32 copies");
+        uint16_t *h = (uint16_t *)buf;
+        CHECK_OK(srlm_weight_convert(t, SRLM_DTYPE_F16, h));
+        int bad = 0;
+        for (uint64_t k = 0; k < t->n_elements; k++) bad += h[k] != srlm_f32_to_f16(((const float *)t->data)[k]);
+        CHECK(bad == 0, "weight_convert to f16 rounds each value (%d wrong)", bad);
+        CHECK_ERR(srlm_weight_convert(t, SRLM_DTYPE_Q8_0, h), SRLM_ERR_INVALID, "cannot convert to Q8_0");
     }
     free(buf);
     srlm_weights_destroy(g);

@@ -278,3 +278,9 @@ srlm_status srlm_weights_get(const srlm_weights *w, const char *name, const srlm
 void srlm_weight_to_f32(const srlm_weight *t, float *dst) {
     srlm_convert_to_f32(dst, t->data, t->dtype, (size_t)t->n_elements);
 }
+
+srlm_status srlm_weight_convert(const srlm_weight *t, srlm_dtype to, void *dst) {
+    if (!srlm_convert(dst, to, t->data, t->dtype, (size_t)t->n_elements))
+        return srlm_errorf(SRLM_ERR_INVALID, "tensor '%s': cannot convert to %s", t->name, srlm_dtype_name(to));
+    return NULL;
+}
