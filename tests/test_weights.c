@@ -4,6 +4,8 @@
  * folders with missing or mis-shaped tensors. */
 #include "test.h"
 
+#include "bytebuf.h"
+
 #include "model/config.h"
 #include "model/dtype.h"
 #include "model/gguf_model.h"
@@ -162,11 +164,19 @@ static void test_stories(void) {
     const srlm_weight *t = NULL;
     CHECK_OK(srlm_weights_get(g, "model.layers.4.mlp.down_proj.weight", &t));
     CHECK(t && t->shape[0] == 64 && t->shape[1] == 172 && !strcmp(t->file_name, "blk.4.ffn_down.weight"), "down_proj [64,172]");
-    CHECK_ERR(srlm_weights_get(g, "model.layers.5.mlp.down_proj.weight", &t), SRLM_ERR_NOT_FOUND, "model.layers.5.mlp.down_proj.weight");
+    const srlm_weight *absent = NULL;
+    CHECK_ERR(srlm_weights_get(g, "model.layers.5.mlp.down_proj.weight", &absent), SRLM_ERR_NOT_FOUND, "model.layers.5.mlp.down_proj.weight");
     float *buf = malloc(64 * 172 * sizeof(float));
+    CHECK(buf && t, "down_proj available for conversion");
     if (buf && t) {
         srlm_weight_to_f32(t, buf);
         CHECK(!memcmp(buf, t->data, t->nbytes), "to_f32 of F32 copies");
+        uint16_t *h = (uint16_t *)buf;
+        CHECK_OK(srlm_weight_convert(t, SRLM_DTYPE_F16, h));
+        int bad = 0;
+        for (uint64_t k = 0; k < t->n_elements; k++) bad += h[k] != srlm_f32_to_f16(((const float *)t->data)[k]);
+        CHECK(bad == 0, "weight_convert to f16 rounds each value (%d wrong)", bad);
+        CHECK_ERR(srlm_weight_convert(t, SRLM_DTYPE_Q8_0, h), SRLM_ERR_INVALID, "cannot convert to Q8_0");
     }
     free(buf);
     srlm_weights_destroy(g);
@@ -271,12 +281,60 @@ static void test_folders(void) {
     CHECK_ERR(open_folder(p), SRLM_ERR_IO, "model-00002-of-00002.safetensors");
 }
 
+/* Writes a copy of a corpus GGUF with one byte string replaced (same length) and opens it. */
+#define EDIT(seed, from, to) open_edited_gguf(seed, from, to, sizeof(from) - 1)
+static srlm_status open_edited_gguf(const char *seed, const char *from, const char *to, size_t flen) {
+    char p[1024];
+    const char *root = getenv("SRLM_SOURCE_ROOT");
+    snprintf(p, sizeof p, "%s/tests/fuzz/corpus/gguf/%s", root && *root ? root : ".", seed);
+    size_t n = 0;
+    uint8_t *b = bb_read_file(p, &n);
+    if (!b) return srlm_errorf(SRLM_ERR_IO, "test bug: cannot read %s", p);
+    if (from) {
+        uint8_t *at = memmem(b, n, from, flen);
+        if (!at) { free(b); return srlm_errorf(SRLM_ERR_INVALID, "test bug: '%s' not in %s", from, seed); }
+        memcpy(at, to, flen);
+    }
+    snprintf(p, sizeof p, "%s/edited.gguf", dir);
+    bb_write_file(p, b, n);
+    free(b);
+    return open_folder(p);
+}
+
+static void test_gguf_models(void) {
+    CHECK_OK(open_edited_gguf("tiny_llama_model", NULL, NULL, 0));
+    CHECK_OK(open_edited_gguf("tiny_qwen2_model", NULL, NULL, 0));
+    char p[1024];
+    snprintf(p, sizeof p, "%s/edited.gguf", dir);
+    srlm_weights *w = NULL;
+    CHECK_OK(srlm_weights_open(p, &w));
+    if (w) {
+        const srlm_model_config *c = srlm_weights_config(w);
+        CHECK(c->arch == SRLM_ARCH_QWEN2 && c->attention_bias && c->tie_word_embeddings && c->rope_layout == SRLM_ROPE_ROTATE_HALF &&
+              c->rope_theta == 1e6 && c->max_position_embeddings == 128 && srlm_weights_count(w) == 1 + 12 + 1,
+              "qwen2 GGUF: bias, tied, rotate-half");
+        const srlm_weight *b = srlm_weights_find(w, "model.layers.0.self_attn.k_proj.bias");
+        CHECK(b && b->n_dims == 1 && b->shape[0] == 4 && !strcmp(b->file_name, "blk.0.attn_k.bias"), "k bias mapped");
+    }
+    srlm_weights_destroy(w);
+    CHECK_ERR(EDIT("tiny_llama_model", "llama", "gpt2x"),
+              SRLM_ERR_UNSUPPORTED, "edited.gguf: unknown architecture 'gpt2x'");
+    CHECK_ERR(EDIT("tiny_llama_model", "blk.0.ffn_up.weight", "blk.0.ffn_xx.weight"), SRLM_ERR_NOT_FOUND,
+              "tensor 'blk.0.ffn_up.weight' (model.layers.0.mlp.up_proj.weight, shape [16, 8]) is missing");
+    CHECK_ERR(EDIT("tiny_llama_model", "feed_forward_length\x04\0\0\0\x10", "feed_forward_length\x04\0\0\0\x20"),
+              SRLM_ERR_FORMAT, "tensor 'model.layers.0.mlp.gate_proj.weight' (blk.0.ffn_gate.weight) has shape [16, 8] but the config implies [32, 8]");
+    CHECK_ERR(open_edited_gguf("truncated_model", NULL, NULL, 0), SRLM_ERR_FORMAT, "edited.gguf: tensor 'blk.0.ffn_down.weight'");
+    CHECK_ERR(open_edited_gguf("version1", NULL, NULL, 0), SRLM_ERR_UNSUPPORTED, "GGUF version 1");
+    CHECK_ERR(EDIT("tiny_llama_model", "GGUF", "GGUG"), SRLM_ERR_FORMAT, "not a GGUF file");
+}
+
 int main(void) {
     if (!tmpdir_make(dir, sizeof dir, "weights")) { fprintf(stderr, "mkdtemp failed\n"); return 1; }
     test_config();
     test_names();
     test_stories();
     test_folders();
+    test_gguf_models();
     tmpdir_remove(dir);
     return test_finish("test_weights");
 }

@@ -32,6 +32,9 @@ static const cli_command commands[] = {
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
+    {"bench", "benchmarks: ops | membw", cmd_bench},
 };
 
 static void usage(FILE *f) {

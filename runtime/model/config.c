@@ -127,7 +127,9 @@ static srlm_status parse_root(const cJSON *root, const char *path, srlm_model_co
     if (hd != c->head_dim)
         return srlm_errorf(SRLM_ERR_UNSUPPORTED, "%s: head_dim %d differs from hidden_size / num_attention_heads = %d",
                            path, hd, c->head_dim);
+    /* transformers >= 4.56 writes "dtype"; older versions "torch_dtype". */
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "torch_dtype");
+    if (!v || cJSON_IsNull(v)) v = cJSON_GetObjectItemCaseSensitive(root, "dtype");
     if (v && !cJSON_IsNull(v) && (!cJSON_IsString(v) || !srlm_dtype_parse(v->valuestring, &c->torch_dtype)))
         return srlm_errorf(SRLM_ERR_UNSUPPORTED, "%s: torch_dtype %s is not float32, float16 or bfloat16", path,
                            cJSON_IsString(v) ? v->valuestring : "(not a string)");

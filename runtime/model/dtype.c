@@ -141,3 +141,25 @@ void srlm_dequantize_q8_0(float *dst, const void *src, size_t n) {
         for (int i = 0; i < SRLM_Q8_0_BLOCK; i++) dst[blk * SRLM_Q8_0_BLOCK + (size_t)i] = d * (float)q[i];
     }
 }
+
+bool srlm_convert(void *dst, srlm_dtype to, const void *src, srlm_dtype from, size_t n) {
+    if (to == SRLM_DTYPE_Q8_0) return false;
+    if (to == from) {
+        memmove(dst, src, n * srlm_dtype_size(to));
+        return true;
+    }
+    if (to == SRLM_DTYPE_F32) {
+        srlm_convert_to_f32(dst, src, from, n);
+        return true;
+    }
+    /* Through a small f32 buffer, a whole number of Q8_0 blocks at a time. */
+    float tmp[1024];
+    size_t in_es = srlm_dtype_size(from), out_es = srlm_dtype_size(to);
+    for (size_t at = 0; at < n; at += 1024) {
+        size_t m = n - at < 1024 ? n - at : 1024;
+        const uint8_t *s = (const uint8_t *)src + (from == SRLM_DTYPE_Q8_0 ? at / SRLM_Q8_0_BLOCK * SRLM_Q8_0_BYTES : at * in_es);
+        srlm_convert_to_f32(tmp, s, from, m);
+        srlm_convert_from_f32((uint8_t *)dst + at * out_es, tmp, to, m);
+    }
+    return true;
+}

@@ -27,6 +27,11 @@ void srlm_convert_to_f32(float *dst, const void *src, srlm_dtype from, size_t n)
 /* Converts n f32 values to `to` (dense only), rounding to nearest even. */
 void srlm_convert_from_f32(void *dst, const float *src, srlm_dtype to, size_t n);
 
+/* Converts n elements from any dtype (Q8_0 included, n a multiple of 32 then) to a dense
+ * dtype (F32, F16, BF16), through f32, rounding to nearest even: e.g. bf16 -> f16 storage.
+ * Same-type copies are memmove. Returns false for a Q8_0 destination (not offered). */
+bool srlm_convert(void *dst, srlm_dtype to, const void *src, srlm_dtype from, size_t n);
+
 /* Q8_0: blocks of 32 values, each an f16 scale d followed by 32 int8 q; x = d * q. */
 #define SRLM_Q8_0_BLOCK 32
 #define SRLM_Q8_0_BYTES 34

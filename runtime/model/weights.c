@@ -44,11 +44,14 @@ static void shape_str(char *buf, size_t cap, int n_dims, const int64_t *shape) {
     if (at < cap) snprintf(buf + at, cap - at, "]");
 }
 
-static srlm_status shape_mismatch(const char *file, const srlm_tensor_spec *s, int n_dims, const int64_t *shape) {
+/* `alias` is the tensor's name inside the file when it differs (GGUF), else NULL. */
+static srlm_status shape_mismatch(const char *file, const srlm_tensor_spec *s, const char *alias, int n_dims,
+                                  const int64_t *shape) {
     char got[96], want[96];
     shape_str(got, sizeof got, n_dims, shape);
     shape_str(want, sizeof want, s->n_dims, s->shape);
-    return srlm_errorf(SRLM_ERR_FORMAT, "%s: tensor '%s' has shape %s but the config implies %s", file, s->name, got, want);
+    return srlm_errorf(SRLM_ERR_FORMAT, "%s: tensor '%s'%s%s%s has shape %s but the config implies %s", file, s->name,
+                       alias ? " (" : "", alias ? alias : "", alias ? ")" : "", got, want);
 }
 
 static bool same_shape(const srlm_tensor_spec *s, int n_dims, const int64_t *shape) {
@@ -144,7 +147,7 @@ static srlm_status open_hf(srlm_weights *w) {
             shape_str(want, sizeof want, s->n_dims, s->shape);
             return srlm_errorf(SRLM_ERR_NOT_FOUND, "%s: tensor '%s' (shape %s) is missing", w->path, s->name, want);
         }
-        if (!same_shape(s, t->n_dims, t->shape)) return shape_mismatch(srlm_safetensors_path(holder), s, t->n_dims, t->shape);
+        if (!same_shape(s, t->n_dims, t->shape)) return shape_mismatch(srlm_safetensors_path(holder), s, NULL, t->n_dims, t->shape);
         srlm_weight *o = &w->w[i];
         o->name = s->name;
         o->file_name = t->name;
@@ -176,11 +179,12 @@ static srlm_status map_gguf_tensors(srlm_weights *w) {
         if (!t) {
             char want[96];
             shape_str(want, sizeof want, s->n_dims, s->shape);
-            return srlm_errorf(SRLM_ERR_NOT_FOUND, "%s: tensor '%s' (%s, shape %s) is missing", w->path, gname, s->name, want);
+            return srlm_errorf(SRLM_ERR_NOT_FOUND, "%s: tensor '%s' (%s, shape %s) is missing", w->path, gname, s->name,
+                               want);
         }
         int64_t shape[4];
         for (uint32_t d = 0; d < t->n_dims; d++) shape[d] = (int64_t)t->ne[t->n_dims - 1 - d]; /* GGUF is fastest-first */
-        if (!same_shape(s, (int)t->n_dims, shape)) return shape_mismatch(w->path, s, (int)t->n_dims, shape);
+        if (!same_shape(s, (int)t->n_dims, shape)) return shape_mismatch(w->path, s, t->name, (int)t->n_dims, shape);
         srlm_weight *o = &w->w[i];
         o->name = s->name;
         o->file_name = t->name;
@@ -273,4 +277,10 @@ srlm_status srlm_weights_get(const srlm_weights *w, const char *name, const srlm
 
 void srlm_weight_to_f32(const srlm_weight *t, float *dst) {
     srlm_convert_to_f32(dst, t->data, t->dtype, (size_t)t->n_elements);
+}
+
+srlm_status srlm_weight_convert(const srlm_weight *t, srlm_dtype to, void *dst) {
+    if (!srlm_convert(dst, to, t->data, t->dtype, (size_t)t->n_elements))
+        return srlm_errorf(SRLM_ERR_INVALID, "tensor '%s': cannot convert to %s", t->name, srlm_dtype_name(to));
+    return NULL;
 }

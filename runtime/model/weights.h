@@ -53,5 +53,9 @@ srlm_status srlm_weights_get(const srlm_weights *w, const char *name, const srlm
 /* Converts a whole tensor to f32 into dst (n_elements floats): F16/BF16 widened, Q8_0
  * dequantised, F32 copied. */
 void srlm_weight_to_f32(const srlm_weight *t, float *dst);
+/* Converts a whole tensor to a dense storage dtype (F32, F16, BF16; n_elements values into
+ * dst), rounding to nearest even: the "convert to the storage dtype" step of loading.
+ * SRLM_ERR_INVALID for a Q8_0 destination. */
+srlm_status srlm_weight_convert(const srlm_weight *t, srlm_dtype to, void *dst);
 
 #endif
