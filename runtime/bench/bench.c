@@ -53,6 +53,7 @@ static const struct {
     family_fn run;
 } families[] = {
     {"fill", srlm_bench_ops_fill},
+    {"attn", srlm_bench_ops_attn},
 };
 
 static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {

@@ -28,5 +28,6 @@ double srlm_bench_now(void); /* seconds, monotonic */
 
 /* The families of `srlm bench ops`, each in its own file. */
 srlm_status srlm_bench_ops_fill(srlm_bench *b);
+srlm_status srlm_bench_ops_attn(srlm_bench *b);
 
 #endif
