@@ -73,19 +73,23 @@ static srlm_status bench_case(srlm_bench *b, uint32_t nseq, uint32_t ctxlen, boo
     if (!st) st = srlm_arena_alloc(b->arena, Tq * 4, &a.qpos);
     if (!st) st = srlm_buf_write(b->ctx, a.qseq, 0, qseq, Tq * 4);
     if (!st) st = srlm_buf_write(b->ctx, a.qpos, 0, qpos, Tq * 4);
-    uint32_t ns = srlm_attn_splits(b->ctx, &a.d, 0);
-    uint64_t sb = srlm_attn_scratch_bytes(&a.d, ns);
+    uint64_t sb = 0;
+    for (int vi = 1; vi <= 3; vi++) {
+        uint64_t x = srlm_attn_scratch_bytes(&a.d, srlm_attn_splits(b->ctx, &a.d, (srlm_attn_variant)vi, 0));
+        if (x > sb) sb = x;
+    }
     if (!st) st = srlm_arena_alloc(b->arena, sb ? sb : 4, &a.scratch);
     /* keys read per head: decode ctxlen per row; prefill sum of (p + 1) */
     uint64_t keys = prefill ? (uint64_t)ctxlen * (ctxlen + 1) / 2 : (uint64_t)nseq * ctxlen;
     uint64_t flops = keys * NH * HS * 4;
     uint64_t bytes = (prefill ? (uint64_t)ctxlen : keys) * NKV * HS * 2 * 2 + 2 * qbytes;
-    const srlm_attn_variant vars[2] = {SRLM_ATTN_SUBGROUP, SRLM_ATTN_THREAD};
-    for (int vi = 0; !st && vi < 2; vi++) {
-        if (!srlm_attn_variant_supported(b->ctx, vars[vi])) continue;
-        a.var = vars[vi];
+    static const char *names[] = {"", "gqa", "sg", "t"};
+    for (int vi = 1; !st && vi <= 3; vi++) {
+        if (!srlm_attn_variant_supported(b->ctx, &a.d, (srlm_attn_variant)vi)) continue;
+        a.var = (srlm_attn_variant)vi;
+        uint32_t ns = srlm_attn_splits(b->ctx, &a.d, a.var, 0);
         char op[32], size[40];
-        snprintf(op, sizeof op, "attn_paged_%s", vi == 0 ? "sg" : "t");
+        snprintf(op, sizeof op, "attn_paged_%s", names[vi]);
         if (prefill) snprintf(size, sizeof size, "prefill T=%u", ctxlen);
         else snprintf(size, sizeof size, "dec B=%u ctx=%u s=%u", nseq, ctxlen, ns);
         st = srlm_bench_run(b, op, size, bytes, flops, prefill ? 1 : 4, record_attn, &a, NULL);

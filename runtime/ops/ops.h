@@ -40,16 +40,21 @@ typedef struct srlm_attn_dims {
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
-    SRLM_ATTN_AUTO = 0,   /* subgroup variant when the device has subgroup arithmetic */
-    SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split); any subgroup size */
+    SRLM_ATTN_AUTO = 0,   /* the first of GQA, SUBGROUP, THREAD the device runs for the shapes */
+    SRLM_ATTN_GQA,        /* one subgroup per (row, kv head, split) for all heads of the group,
+                           * lanes split the head dim (subgroup shuffle; HS/8 a power of two,
+                           * at most 16 heads per kv head) */
+    SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split), lanes take positions */
     SRLM_ATTN_THREAD,     /* one invocation per (row, head, split); no subgroup operations */
 } srlm_attn_variant;
 
-/* Whether the device can run `v` (AUTO: always). */
-bool srlm_attn_variant_supported(const srlm_ctx *ctx, srlm_attn_variant v);
-/* The context splits attn_paged uses for these shapes when asked for `nsplit` (0: chosen
- * from the device and shapes so that long contexts with few rows fill the device). */
-uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, uint32_t nsplit);
+/* Whether the device can run `v` for shapes d (AUTO: always). */
+bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v);
+/* The variant AUTO stands for on this device and shapes (others are returned unchanged). */
+srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v);
+/* The context splits attn_paged uses for these shapes and variant when asked for `nsplit`
+ * (0: chosen from the device and shapes so that long contexts with few rows fill it). */
+uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v, uint32_t nsplit);
 /* Bytes of scratch attn_paged needs with `nsplit` splits (0 when nsplit <= 1). */
 uint64_t srlm_attn_scratch_bytes(const srlm_attn_dims *d, uint32_t nsplit);
 

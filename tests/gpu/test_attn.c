@@ -113,6 +113,8 @@ static void test_append_bits(gpu_env *g) {
 
 /* ---- attention scenes ---- */
 
+static const char *vname[] = {"auto", "gqa", "sg", "thr"};
+
 #define MAXS 16
 typedef struct scene {
     gpu_env *g;
@@ -191,7 +193,7 @@ static void scene_check(scene *sc, const char *what, uint32_t Tq, const int *rs,
     }
     CHECK_OK(srlm_kv_upload(sc->kv));
     srlm_attn_dims d = srlm_kv_attn_dims(sc->kv, Tq, NH, max_ctx);
-    uint32_t ns = srlm_attn_splits(g->ctx, &d, nsplit);
+    uint32_t ns = srlm_attn_splits(g->ctx, &d, var, nsplit);
     uint64_t sbytes = srlm_attn_scratch_bytes(&d, ns);
     srlm_buf qb = gpu_alloc(g, n * 4, q), ob = gpu_alloc(g, n * 4, NULL), sb = gpu_alloc(g, sbytes ? sbytes : 4, NULL);
     srlm_buf qs = gpu_alloc(g, Tq * 4, qseq), qp = gpu_alloc(g, Tq * 4, qpos);
@@ -200,7 +202,7 @@ static void scene_check(scene *sc, const char *what, uint32_t Tq, const int *rs,
     CHECK_OK(srlm_cmd_run(g->cmd));
     gpu_read(g, ob, out, n * 4);
     char name[128];
-    snprintf(name, sizeof name, "%s %s split=%u HS=%u", what, var == SRLM_ATTN_SUBGROUP ? "sg" : var == SRLM_ATTN_THREAD ? "thr" : "auto", ns, HS);
+    snprintf(name, sizeof name, "%s %s split=%u HS=%u", what, vname[srlm_attn_resolve(g->ctx, &d, var)], ns, HS);
     check_close(name, out, want, n, 1e-7);
     free(q), free(out), free(want), free(qseq), free(qpos);
 }
@@ -218,11 +220,12 @@ static void test_attention(gpu_env *g, uint32_t NH, uint32_t NKV, uint32_t HS) {
         for (int s = 0; s < 13; s++)
             if (lens[s] > done) scene_append(&sc, s, lens[s] - done < 150 ? lens[s] - done : 150);
     int rs[127], rp[127];
-    srlm_attn_variant vars[2] = {SRLM_ATTN_SUBGROUP, SRLM_ATTN_THREAD};
-    for (int vi = 0; vi < 2; vi++) {
+    srlm_attn_variant vars[3] = {SRLM_ATTN_GQA, SRLM_ATTN_SUBGROUP, SRLM_ATTN_THREAD};
+    srlm_attn_dims dd = srlm_kv_attn_dims(sc.kv, 1, NH, 0);
+    for (int vi = 0; vi < 3; vi++) {
         srlm_attn_variant var = vars[vi];
-        if (!srlm_attn_variant_supported(g->ctx, var)) {
-            printf("  variant %d not supported by this device: skipped\n", (int)var);
+        if (!srlm_attn_variant_supported(g->ctx, &dd, var)) {
+            printf("  variant %s not supported by this device: skipped\n", vname[var]);
             continue;
         }
         const uint32_t splits[3] = {0, 1, 5};
@@ -305,8 +308,8 @@ static void test_bad_args(gpu_env *g) {
 int main(void) {
     gpu_env g;
     if (!gpu_env_init(&g)) return TEST_SKIP;
-    printf("  subgroup size %u, subgroup variant %s\n", g.ctx->caps.subgroup_size,
-           srlm_attn_variant_supported(g.ctx, SRLM_ATTN_SUBGROUP) ? "supported" : "not supported");
+    printf("  subgroup size %u (min %u, max %u)\n", g.ctx->caps.subgroup_size, g.ctx->caps.min_subgroup_size,
+           g.ctx->caps.max_subgroup_size);
     test_append_bits(&g);
     test_bad_args(&g);
     test_attention(&g, 4, 2, 8);
