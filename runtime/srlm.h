@@ -112,6 +112,15 @@ void srlm_bench_opts_default(srlm_bench_opts *o);
 srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, const char *only);
 /* Device read and copy bandwidth, and on a CPU device the host's memcpy; res may be NULL. */
 srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, srlm_membw_result *res);
+/* ---- Model files (runtime/model) ----------------------------------------------------
+ * Element types of stored weights. Dense types have a fixed element size; Q8_0 is a block
+ * type (32 values per 34-byte block) read from GGUF only. */
+typedef enum srlm_dtype {
+    SRLM_DTYPE_F32 = 0,
+    SRLM_DTYPE_F16 = 1,
+    SRLM_DTYPE_BF16 = 2,
+    SRLM_DTYPE_Q8_0 = 3,
+} srlm_dtype;
 
 #ifdef __cplusplus
 }
