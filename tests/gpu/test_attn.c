@@ -6,6 +6,7 @@
  * recompute on contiguous K/V, also after the parent is freed and its blocks reused. */
 #include "gpu_test.h"
 #include "decode/kv_cache.h"
+#include "ops/ref.h"
 
 #include <stdint.h>
 
@@ -96,6 +97,8 @@ static void test_append_bits(gpu_env *g) {
                 size_t dst = ((size_t)(blk * NKV + h) * BS + row) * HS + i, src = ((size_t)t * NKV + h) * HS + i;
                 written[dst] = 1;
                 uint16_t wk = f32_to_f16(k[src]), wv = f32_to_f16(v[src]);
+                CHECK(wk == srlm_ref_f32_to_f16(k[src]) && wv == srlm_ref_f32_to_f16(v[src]), "test and ref.h f16 rounding differ at %.9g",
+                      k[src]);
                 if (gk[dst] != wk || gv[dst] != wv) {
                     if (bad++ < 8)
                         fprintf(stderr, "    t=%u h=%u i=%u: k %.9g -> %04x want %04x; v %.9g -> %04x want %04x\n", t, h, i,
@@ -204,6 +207,26 @@ static void scene_check(scene *sc, const char *what, uint32_t Tq, const int *rs,
     char name[128];
     snprintf(name, sizeof name, "%s %s split=%u HS=%u", what, vname[srlm_attn_resolve(g->ctx, &d, var)], ns, HS);
     check_close(name, out, want, n, 1e-7);
+    /* and against the project's CPU reference (ops/ref.h), its paged form fed one block per
+     * sequence holding the same f16 values */
+    size_t row = (size_t)sc->cap * sc->NKV * HS;
+    uint16_t *k16 = malloc(MAXS * row * 2), *v16 = malloc(MAXS * row * 2);
+    int table[MAXS];
+    float *want2 = calloc(n, 4);
+    for (int s = 0; s < MAXS; s++) {
+        table[s] = s;
+        for (size_t i = 0; i < row; i++) {
+            k16[s * row + i] = sc->K[s] ? srlm_ref_f32_to_f16(sc->K[s][i]) : 0;
+            v16[s * row + i] = sc->V[s] ? srlm_ref_f32_to_f16(sc->V[s][i]) : 0;
+        }
+    }
+    for (uint32_t r = 0; r < Tq; r++)
+        if (rs[r] >= 0)
+            srlm_ref_attention_kv_fwd_f16(want2 + (size_t)r * NH * HS, q + (size_t)r * NH * HS, k16, v16, table, &rs[r], &rp[r], 1,
+                                          (int)NH, (int)sc->NKV, (int)HS, (int)sc->cap, 1);
+    strncat(name, " vs ref.h", sizeof name - strlen(name) - 1);
+    check_close(name, out, want2, n, 1e-7);
+    free(k16), free(v16), free(want2);
     free(q), free(out), free(want), free(qseq), free(qpos);
 }
 
