@@ -71,4 +71,20 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
                                srlm_buf block_table, srlm_buf qseq, srlm_buf qpos, const srlm_attn_dims *d,
                                srlm_attn_variant variant, uint32_t nsplit);
 
+/* ---- attention for training (ops_attn.c): contiguous f32, causal, grouped-query ----
+ * Query head h uses kv head h / (NH/NKV); scale 1/sqrt(HS); position t attends j <= t, and
+ * when seg.buffer is set only j with seg[b,j] == seg[b,t] (packed samples). HS a multiple of
+ * 4, at most 256. Any binding over maxStorageBufferRange is refused (split the batch). */
+
+/* out: (B,T,NH,HS); lse: (B,NH,T) log-sum-exp saved for the backward; q: (B,T,NH,HS);
+ * k, v: (B,T,NKV,HS); seg: (B,T) int32 or {0}. Errors: SRLM_ERR_INVALID (shapes, sizes). */
+srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                  uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* Overwrites dq (B,T,NH,HS), dk, dv (B,T,NKV,HS) from dout and the forward's out and lse,
+ * recomputing the probabilities. scratch: B*NH*T floats (D = dout.out). dk/dv sum the
+ * group's heads in a fixed order (no atomics: bit-reproducible). Two dispatches. */
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+
 #endif

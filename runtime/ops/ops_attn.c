@@ -156,3 +156,57 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
     return srlm_cmd_dispatch(c, SRLM_OP_ATTN_COMBINE, NULL, bc, 2, &pc, sizeof pc,
                              srlm_ops_groups(ctx, rows * d->HS, srlm_op_table[SRLM_OP_ATTN_COMBINE].spec[0]), 1, 1);
 }
+
+/* ---- training attention ---- */
+
+static srlm_status train_check(const char *op, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B, uint32_t T,
+                               uint32_t NH, uint32_t NKV, uint32_t HS) {
+    if (!B || !T || !NH || !NKV || NH % NKV || !HS || HS % 4 || HS > 256)
+        return srlm_errorf(SRLM_ERR_INVALID, "%s: bad shape B=%u T=%u NH=%u NKV=%u HS=%u (NH %% NKV == 0, HS %% 4 == 0, HS <= 256)",
+                           op, B, T, NH, NKV, HS);
+    uint64_t bt = (uint64_t)B * T;
+    if (bt * NH * HS > 0xFFFFFFFFull) return srlm_errorf(SRLM_ERR_INVALID, "%s: shapes too large for 32-bit indices", op);
+    NEED(q, bt * NH * HS * 4, "q");
+    NEED(k, bt * NKV * HS * 4, "k");
+    NEED(v, bt * NKV * HS * 4, "v");
+    if (seg.buffer) NEED(seg, bt * 4, "seg");
+    return NULL;
+}
+
+srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                  uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    const char *op = "attention_fwd";
+    SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    uint64_t rows = (uint64_t)B * T * NH;
+    NEED(out, rows * HS * 4, "out");
+    NEED(lse, rows * 4, "lse");
+    srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
+                              .scale = (float)(1.0 / sqrt((double)HS))};
+    srlm_buf b[6] = {out, lse, q, k, v, seg.buffer ? seg : q};
+    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS};
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1);
+}
+
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    const char *op = "attention_bwd";
+    SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    uint64_t rows = (uint64_t)B * T * NH, kvrows = (uint64_t)B * T * NKV;
+    NEED(dq, rows * HS * 4, "dq");
+    NEED(dk, kvrows * HS * 4, "dk");
+    NEED(dv, kvrows * HS * 4, "dv");
+    NEED(dout, rows * HS * 4, "dout");
+    NEED(out, rows * HS * 4, "out");
+    NEED(lse, rows * 4, "lse");
+    NEED(scratch, rows * 4, "scratch");
+    srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
+                              .scale = (float)(1.0 / sqrt((double)HS))};
+    srlm_buf sg = seg.buffer ? seg : q;
+    srlm_buf b1[9] = {dq, scratch, dout, out, lse, q, k, v, sg};
+    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS};
+    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1));
+    srlm_buf b2[9] = {dk, dv, dout, scratch, lse, q, k, v, sg};
+    spec[0] = srlm_op_table[SRLM_OP_ATTN_BWD_DKV].spec[0];
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, kvrows, spec[0]), 1, 1);
+}
