@@ -37,11 +37,15 @@ void main() {
       uint kb = ((b * p.T + j) * p.NKV + hk) * H4;
       float s = 0.0;
       for (uint i = 0u; i < H4; i++) s += dot(qv[i], k[kb + i]);
-      float mn = max(m, s);
-      float c = exp(m - mn), e = exp(s - mn);
-      l = l * c + e;
-      for (uint i = 0u; i < H4; i++) acc[i] = acc[i] * c + e * v[kb + i];
-      m = mn;
+      if (s > m) {
+        float c = exp(m - s);
+        l *= c;
+        for (uint i = 0u; i < H4; i++) acc[i] *= c;
+        m = s;
+      }
+      float e = exp(s - m);
+      l += e;
+      for (uint i = 0u; i < H4; i++) acc[i] += e * v[kb + i];
     }
     float inv = l > 0.0 ? 1.0 / l : 0.0;
     for (uint i = 0u; i < H4; i++) o[qb + i] = acc[i] * inv;

@@ -97,11 +97,15 @@ void main() {
         }
         for (uint g = 0u; g < G; g++) {
           float s = s4[g / 4u][g % 4u];
-          float mn = max(m[g], s);
-          float corr = exp(m[g] - mn), pr = exp(s - mn);
-          m[g] = mn;
-          l[g] = l[g] * corr + pr;
-          for (uint c = 0u; c < CPL * 2u; c++) acc[g * CPL * 2u + c] = acc[g * CPL * 2u + c] * corr + pr * kv[c];
+          if (s > m[g]) { // rescale only when the running max grows: one exp per position usually
+            float corr = exp(m[g] - s);
+            l[g] *= corr;
+            for (uint c = 0u; c < CPL * 2u; c++) acc[g * CPL * 2u + c] *= corr;
+            m[g] = s;
+          }
+          float pr = exp(s - m[g]);
+          l[g] += pr;
+          for (uint c = 0u; c < CPL * 2u; c++) acc[g * CPL * 2u + c] += pr * kv[c];
         }
       }
     }

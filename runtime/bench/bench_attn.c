@@ -1,7 +1,7 @@
 /* bench_attn.c: `srlm bench ops attn` rows: paged attention at Qwen2.5-0.5B heads (14/2,
  * HS 64): decode of 1 and 16 sequences at contexts 1024 and 4096, prefill of 512 tokens, each
  * kernel variant the device runs; and kv_append of 512 tokens. GB/s counts the f16 K/V read
- * once per kv head (the minimum traffic). */
+ * once per kv head (the minimum traffic). Also training attention forward/backward at T 512. */
 #include "bench/bench.h"
 #include "decode/kv_cache.h"
 
@@ -112,9 +112,50 @@ static srlm_status bench_case(srlm_bench *b, uint32_t nseq, uint32_t ctxlen, boo
     return st;
 }
 
+typedef struct train_arg {
+    srlm_buf q, k, v, out, lse, dq, dk, dv, scratch;
+    uint32_t T;
+} train_arg;
+
+static srlm_status record_train_fwd(srlm_cmd *c, void *arg) {
+    train_arg *a = arg;
+    return srlm_op_attention_fwd(c, a->out, a->lse, a->q, a->k, a->v, (srlm_buf){0}, 1, a->T, 14, 2, 64);
+}
+
+static srlm_status record_train_bwd(srlm_cmd *c, void *arg) {
+    train_arg *a = arg;
+    return srlm_op_attention_bwd(c, a->dq, a->dk, a->dv, a->scratch, a->out, a->out, a->lse, a->q, a->k, a->v, (srlm_buf){0}, 1,
+                                 a->T, 14, 2, 64);
+}
+
+/* Training attention over one sequence of T tokens at Qwen heads (forward, then backward). */
+static srlm_status bench_train(srlm_bench *b, uint32_t T) {
+    train_arg a = {.T = T};
+    uint64_t nq = (uint64_t)T * 14 * 64 * 4, nk = (uint64_t)T * 2 * 64 * 4;
+    SRLM_TRY(srlm_arena_alloc(b->arena, nq, &a.q));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk, &a.k));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk, &a.v));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nq, &a.out));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nq, &a.dq));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk, &a.dk));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk, &a.dv));
+    SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)T * 14 * 4, &a.lse));
+    SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)T * 14 * 4, &a.scratch));
+    SRLM_TRY(upload_random(b, a.q, nq, 6));
+    SRLM_TRY(upload_random(b, a.k, nk, 7));
+    SRLM_TRY(upload_random(b, a.v, nk, 8));
+    uint64_t pairs = (uint64_t)T * (T + 1) / 2 * 14, flops = pairs * 64 * 4;
+    char size[40];
+    snprintf(size, sizeof size, "T=%u NH=14/2 HS=64", T);
+    SRLM_TRY(srlm_bench_run(b, "attention_fwd", size, 2 * nq + 2 * nk, flops, 1, record_train_fwd, &a, NULL));
+    /* backward: the dq pass and the dk/dv pass each recompute the scores (2x forward's work) */
+    return srlm_bench_run(b, "attention_bwd", size, 4 * nq + 4 * nk, 2 * flops + pairs * 64 * 4, 1, record_train_bwd, &a, NULL);
+}
+
 srlm_status srlm_bench_ops_attn(srlm_bench *b) {
     const uint32_t seqs[2] = {1, 16}, ctxs[2] = {1024, 4096};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) SRLM_TRY(bench_case(b, seqs[i], ctxs[j], false));
-    return bench_case(b, 1, 512, true);
+    SRLM_TRY(bench_case(b, 1, 512, true));
+    return bench_train(b, 512);
 }

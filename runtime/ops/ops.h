@@ -40,7 +40,7 @@ typedef struct srlm_attn_dims {
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
-    SRLM_ATTN_AUTO = 0,   /* the first of GQA, SUBGROUP, THREAD the device runs for the shapes */
+    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD; else the first of GQA, SUBGROUP, THREAD it runs */
     SRLM_ATTN_GQA,        /* one subgroup per (row, kv head, split) for all heads of the group,
                            * lanes split the head dim (subgroup shuffle; HS/8 a power of two,
                            * at most 16 heads per kv head) */

@@ -60,6 +60,10 @@ bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, s
 
 srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v) {
     if (v != SRLM_ATTN_AUTO) return v;
+    /* On lavapipe all three ran at about the same speed per CPU-second (1.3-1.8 GFLOP/s, the
+     * per-invocation one a little ahead, see bench_attn.c); GPUs want the K/V rows read once
+     * per group. */
+    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_GQA)) return SRLM_ATTN_GQA;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_SUBGROUP)) return SRLM_ATTN_SUBGROUP;
     return SRLM_ATTN_THREAD;

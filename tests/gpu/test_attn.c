@@ -125,6 +125,8 @@ typedef struct scene {
     uint32_t NH, NKV, HS, cap;
     uint32_t seq[MAXS];
     float *K[MAXS], *V[MAXS]; /* contiguous f16-rounded copies, (cap,NKV,HS) */
+    uint16_t *k16, *v16;      /* the same as f16 bits, (MAXS,cap,NKV,HS), for ops/ref.h */
+    int dirty;                /* k16/v16 need rebuilding */
     unsigned long long seed;
 } scene;
 
@@ -144,6 +146,7 @@ static void scene_init(scene *sc, gpu_env *g, uint32_t NH, uint32_t NKV, uint32_
 
 static void scene_free(scene *sc) {
     for (int s = 0; s < MAXS; s++) free(sc->K[s]), free(sc->V[s]);
+    free(sc->k16), free(sc->v16);
     srlm_kv_cache_destroy(sc->kv);
 }
 
@@ -157,6 +160,7 @@ static void scene_append(scene *sc, int s, uint32_t k) {
     fill_random(kk, (size_t)k * row, &sc->seed, -2, 2);
     fill_random(vv, (size_t)k * row, &sc->seed, -1, 1);
     CHECK_OK(srlm_kv_seq_extend(sc->kv, sc->seq[s], k, slots, NULL));
+    sc->dirty = 1;
     srlm_buf kb = gpu_alloc(g, (size_t)k * row * 4, NULL), vb = gpu_alloc(g, (size_t)k * row * 4, NULL);
     srlm_buf sb = gpu_alloc(g, k * 4, slots);
     for (uint32_t l = 0; l < sc->kv->cfg.n_layers; l++) {
@@ -210,23 +214,25 @@ static void scene_check(scene *sc, const char *what, uint32_t Tq, const int *rs,
     /* and against the project's CPU reference (ops/ref.h), its paged form fed one block per
      * sequence holding the same f16 values */
     size_t row = (size_t)sc->cap * sc->NKV * HS;
-    uint16_t *k16 = malloc(MAXS * row * 2), *v16 = malloc(MAXS * row * 2);
+    if (!sc->k16) sc->k16 = malloc(MAXS * row * 2), sc->v16 = malloc(MAXS * row * 2), sc->dirty = 1;
+    uint16_t *k16 = sc->k16, *v16 = sc->v16;
     int table[MAXS];
     float *want2 = calloc(n, 4);
     for (int s = 0; s < MAXS; s++) {
         table[s] = s;
-        for (size_t i = 0; i < row; i++) {
+        for (size_t i = 0; sc->dirty && i < row; i++) {
             k16[s * row + i] = sc->K[s] ? srlm_ref_f32_to_f16(sc->K[s][i]) : 0;
             v16[s * row + i] = sc->V[s] ? srlm_ref_f32_to_f16(sc->V[s][i]) : 0;
         }
     }
+    sc->dirty = 0;
     for (uint32_t r = 0; r < Tq; r++)
         if (rs[r] >= 0)
             srlm_ref_attention_kv_fwd_f16(want2 + (size_t)r * NH * HS, q + (size_t)r * NH * HS, k16, v16, table, &rs[r], &rp[r], 1,
                                           (int)NH, (int)sc->NKV, (int)HS, (int)sc->cap, 1);
     strncat(name, " vs ref.h", sizeof name - strlen(name) - 1);
     check_close(name, out, want2, n, 1e-7);
-    free(k16), free(v16), free(want2);
+    free(want2);
     free(q), free(out), free(want), free(qseq), free(qpos);
 }
 
