@@ -10,7 +10,7 @@
 // Work item = (row, head, split): split sp covers positions [sp*split_len, (sp+1)*split_len).
 // With nsplit == 1 the item writes out directly; otherwise it writes its unnormalised
 // accumulator, max and sum (HS + 2 floats) to part and attn_combine finishes.
-//   SUBGROUP: one subgroup per item, its lanes take every nl-th position, then subgroup
+//   SUBGROUP: one subgroup per item, its lanes take every nl-th block, then subgroup
 //             max/add merge the lanes (no shared memory, no barrier; any subgroup size).
 //   otherwise: one invocation per item (devices without subgroup arithmetic).
 // bindings: 0 = out (Tq,NH,HS) f32 (written), 1 = part (Tq,NH,nsplit,HS+2) f32 (written),
@@ -68,28 +68,45 @@ void main() {
     vec4 qv[H4], acc[H4];
     for (uint i = 0u; i < H4; i++) { qv[i] = q[rh * H4 + i] * p.scale; acc[i] = vec4(0.0); }
     float m = -1e30, l = 0.0;
-    for (uint t = begin + lane; t < end; t += nl) {
-      int blk = block_table[bt + t / BS];
+    // Lanes take whole blocks: one block-table read and at most one rescale per block.
+    for (uint cb = begin / BS + lane; cb * BS < end; cb += nl) {
+      int blk = block_table[bt + cb];
       if (blk < 0 || uint(blk) >= p.num_blocks) continue;
-      uint base = ((uint(blk) * p.NKV + hk) * BS + t % BS) * H8;
-      float s = 0.0;
-      for (uint i = 0u; i < H8; i++) {
-        uvec4 w = kc[base + i];
-        s += dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), qv[2u * i]) +
-             dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), qv[2u * i + 1u]);
+      uint t0 = max(cb * BS, begin), t1 = min(cb * BS + BS, end);
+      uint base = (uint(blk) * p.NKV + hk) * BS * H8;
+      float s[BS];
+      float bm = -1e30;
+      for (uint j = 0u; j < BS; j++) {
+        uint t = cb * BS + j;
+        s[j] = -1e30;
+        if (t >= t0 && t < t1) {
+          float d = 0.0;
+          for (uint i = 0u; i < H8; i++) {
+            uvec4 w = kc[base + j * H8 + i];
+            d += dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), qv[2u * i]) +
+                 dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), qv[2u * i + 1u]);
+          }
+          s[j] = d;
+          bm = max(bm, d);
+        }
       }
-      if (s > m) {
-        float c = exp(m - s);
+      if (bm > m) {
+        float c = exp(m - bm);
         l *= c;
         for (uint i = 0u; i < H4; i++) acc[i] *= c;
-        m = s;
+        m = bm;
       }
-      float pr = exp(s - m);
-      l += pr;
-      for (uint i = 0u; i < H8; i++) {
-        uvec4 w = vc[base + i];
-        acc[2u * i] += pr * vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-        acc[2u * i + 1u] += pr * vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+      for (uint j = 0u; j < BS; j++) {
+        uint t = cb * BS + j;
+        if (t >= t0 && t < t1) {
+          float pr = exp(s[j] - m);
+          l += pr;
+          for (uint i = 0u; i < H8; i++) {
+            uvec4 w = vc[base + j * H8 + i];
+            acc[2u * i] += pr * vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+            acc[2u * i + 1u] += pr * vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+          }
+        }
       }
     }
 #ifdef SUBGROUP

@@ -149,16 +149,21 @@ typedef struct srlm_attn_dims {
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
-    SRLM_ATTN_AUTO = 0,   /* subgroup variant when the device has subgroup arithmetic */
-    SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split); any subgroup size */
+    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD; else the first of GQA, SUBGROUP, THREAD it runs */
+    SRLM_ATTN_GQA,        /* one subgroup per (row, kv head, split) for all heads of the group,
+                           * lanes split the head dim (subgroup shuffle; HS/8 a power of two,
+                           * at most 16 heads per kv head) */
+    SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split), lanes take positions */
     SRLM_ATTN_THREAD,     /* one invocation per (row, head, split); no subgroup operations */
 } srlm_attn_variant;
 
-/* Whether the device can run `v` (AUTO: always). */
-bool srlm_attn_variant_supported(const srlm_ctx *ctx, srlm_attn_variant v);
-/* The context splits attn_paged uses for these shapes when asked for `nsplit` (0: chosen
- * from the device and shapes so that long contexts with few rows fill the device). */
-uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, uint32_t nsplit);
+/* Whether the device can run `v` for shapes d (AUTO: always). */
+bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v);
+/* The variant AUTO stands for on this device and shapes (others are returned unchanged). */
+srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v);
+/* The context splits attn_paged uses for these shapes and variant when asked for `nsplit`
+ * (0: chosen from the device and shapes so that long contexts with few rows fill it). */
+uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v, uint32_t nsplit);
 /* Bytes of scratch attn_paged needs with `nsplit` splits (0 when nsplit <= 1). */
 uint64_t srlm_attn_scratch_bytes(const srlm_attn_dims *d, uint32_t nsplit);
 
@@ -219,5 +224,21 @@ srlm_status srlm_op_matmul_bwd_weight(srlm_cmd *c,
                                       srlm_buf dy,         // (M,N) f32
                                       srlm_buf x,          // (M,K) f32
                                       uint32_t M, uint32_t N, uint32_t K, const srlm_mm_cfg *cfg);
+
+/* ---- attention for training (ops_attn.c): contiguous f32, causal, grouped-query ----
+ * Query head h uses kv head h / (NH/NKV); scale 1/sqrt(HS); position t attends j <= t, and
+ * when seg.buffer is set only j with seg[b,j] == seg[b,t] (packed samples). HS a multiple of
+ * 4, at most 256. Any binding over maxStorageBufferRange is refused (split the batch). */
+
+/* out: (B,T,NH,HS); lse: (B,NH,T) log-sum-exp saved for the backward; q: (B,T,NH,HS);
+ * k, v: (B,T,NKV,HS); seg: (B,T) int32 or {0}. Errors: SRLM_ERR_INVALID (shapes, sizes). */
+srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                  uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* Overwrites dq (B,T,NH,HS), dk, dv (B,T,NKV,HS) from dout and the forward's out and lse,
+ * recomputing the probabilities. scratch: B*NH*T floats (D = dout.out). dk/dv sum the
+ * group's heads in a fixed order (no atomics: bit-reproducible). Two dispatches. */
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
 
 #endif

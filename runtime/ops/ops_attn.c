@@ -33,21 +33,50 @@ srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srl
     return srlm_cmd_dispatch(c, SRLM_OP_KV_APPEND, NULL, b, 5, &p, sizeof p, srlm_ops_groups(c->ctx, T * row / 2, d->spec[0]), 1, 1);
 }
 
-bool srlm_attn_variant_supported(const srlm_ctx *ctx, srlm_attn_variant v) {
-    if (v != SRLM_ATTN_SUBGROUP) return true;
-    VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
-    return ctx->caps.subgroup_in_compute && (ctx->caps.subgroup_ops & need) == need && ctx->caps.subgroup_size >= 1 &&
-           ctx->caps.subgroup_size <= ctx->caps.max_wg_invocations;
+static bool pow2(uint32_t x) { return x && !(x & (x - 1)); }
+
+/* Lanes per position of the GQA variant: HS/8 chunks, at most the smallest subgroup. */
+static uint32_t gqa_team(const srlm_ctx *ctx, uint32_t HS) {
+    uint32_t h8 = HS / 8, sg = ctx->caps.min_subgroup_size;
+    return h8 < sg ? h8 : sg;
 }
 
-uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, uint32_t nsplit) {
+bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v) {
+    const srlm_device_caps *c = &ctx->caps;
+    VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    bool sg = c->subgroup_in_compute && (c->subgroup_ops & need) == need && c->subgroup_size >= 1 &&
+              c->max_subgroup_size <= c->max_wg_invocations;
+    switch (v) {
+    case SRLM_ATTN_AUTO:
+    case SRLM_ATTN_THREAD: return true;
+    case SRLM_ATTN_SUBGROUP: return sg;
+    case SRLM_ATTN_GQA:
+        return sg && (c->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && pow2(c->min_subgroup_size) &&
+               pow2(c->max_subgroup_size) && d->NKV && d->NH % d->NKV == 0 && d->NH / d->NKV <= 16 && d->HS % 8 == 0 &&
+               pow2(d->HS / 8) && d->HS <= 256;
+    }
+    return false;
+}
+
+srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v) {
+    if (v != SRLM_ATTN_AUTO) return v;
+    /* On lavapipe all three ran at about the same speed per CPU-second (1.3-1.8 GFLOP/s, the
+     * per-invocation one a little ahead, see bench_attn.c); GPUs want the K/V rows read once
+     * per group. */
+    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD;
+    if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_GQA)) return SRLM_ATTN_GQA;
+    if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_SUBGROUP)) return SRLM_ATTN_SUBGROUP;
+    return SRLM_ATTN_THREAD;
+}
+
+uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v, uint32_t nsplit) {
     uint32_t ctxlen = d->max_ctx ? d->max_ctx : 1;
     if (nsplit == 0) {
-        /* Enough (row, head, split) items to fill the device, each split long enough that the
-         * combine pass stays cheap next to it. A CPU device (lavapipe) has few threads. */
+        /* Enough work items to fill the device, each split long enough that the combine pass
+         * stays cheap next to it. A CPU device (lavapipe) has few threads. */
         bool cpu = ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-        uint64_t target = cpu ? 32 : 2048, min_len = cpu ? 512 : 128;
-        uint64_t items = (uint64_t)d->Tq * d->NH;
+        uint64_t target = cpu ? 16 : 2048, min_len = cpu ? 512 : 128;
+        uint64_t items = (uint64_t)d->Tq * (srlm_attn_resolve(ctx, d, v) == SRLM_ATTN_GQA ? d->NKV : d->NH);
         uint64_t want = items >= target ? 1 : (target + items - 1) / items;
         uint64_t most = (ctxlen + min_len - 1) / min_len;
         nsplit = (uint32_t)(want < most ? want : most);
@@ -72,11 +101,11 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
     if (d->HS == 0 || d->HS % 8 || d->HS > 256)
         return srlm_errorf(SRLM_ERR_UNSUPPORTED, "attn_paged: head size %u (the shader needs a multiple of 8, at most 256)", d->HS);
     if (d->Tq == 0) return NULL;
-    if (variant == SRLM_ATTN_AUTO)
-        variant = srlm_attn_variant_supported(ctx, SRLM_ATTN_SUBGROUP) ? SRLM_ATTN_SUBGROUP : SRLM_ATTN_THREAD;
-    if (!srlm_attn_variant_supported(ctx, variant))
-        return srlm_errorf(SRLM_ERR_UNSUPPORTED, "attn_paged: the device lacks subgroup arithmetic in compute shaders");
-    nsplit = srlm_attn_splits(ctx, d, nsplit);
+    variant = srlm_attn_resolve(ctx, d, variant);
+    if (!srlm_attn_variant_supported(ctx, d, variant))
+        return srlm_errorf(SRLM_ERR_UNSUPPORTED, "attn_paged: variant %d needs subgroup operations (or shapes) this device lacks",
+                           (int)variant);
+    nsplit = srlm_attn_splits(ctx, d, variant, nsplit);
     uint64_t rows = (uint64_t)d->Tq * d->NH, row_bytes = (uint64_t)d->NKV * d->HS * 2;
     NEED(out, rows * d->HS * 4, "out");
     NEED(q, rows * d->HS * 4, "q");
@@ -97,8 +126,20 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
     srlm_buf b[8] = {out, scratch, q, kcache, vcache, block_table, qseq, qpos};
     uint64_t items = rows * nsplit;
     int opid;
-    uint32_t spec[3] = {0, d->HS, d->BS}, per_group;
-    if (variant == SRLM_ATTN_SUBGROUP) {
+    uint32_t spec[5] = {0, d->HS, d->BS, 1, 8}, per_group;
+    if (variant == SRLM_ATTN_GQA) {
+        /* Full subgroups: a workgroup a multiple of the largest subgroup size the driver may
+         * pick; several subgroups per workgroup on GPUs for occupancy. */
+        opid = SRLM_OP_ATTN_PAGED_GQA;
+        uint32_t wg = ctx->caps.max_subgroup_size;
+        if (ctx->caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+            while (wg < 128 && wg * 2 <= ctx->caps.max_wg_invocations) wg *= 2;
+        spec[0] = wg;
+        spec[3] = d->NH / d->NKV;
+        spec[4] = gqa_team(ctx, d->HS);
+        per_group = wg / ctx->caps.max_subgroup_size;
+        items = (uint64_t)d->Tq * d->NKV * nsplit;
+    } else if (variant == SRLM_ATTN_SUBGROUP) {
         /* One subgroup per item. On GPUs several subgroups share a workgroup for occupancy; the
          * shader counts subgroups itself, so a driver picking another size stays correct. */
         opid = SRLM_OP_ATTN_PAGED_SG;
@@ -118,4 +159,58 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
     srlm_buf bc[2] = {out, scratch};
     return srlm_cmd_dispatch(c, SRLM_OP_ATTN_COMBINE, NULL, bc, 2, &pc, sizeof pc,
                              srlm_ops_groups(ctx, rows * d->HS, srlm_op_table[SRLM_OP_ATTN_COMBINE].spec[0]), 1, 1);
+}
+
+/* ---- training attention ---- */
+
+static srlm_status train_check(const char *op, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B, uint32_t T,
+                               uint32_t NH, uint32_t NKV, uint32_t HS) {
+    if (!B || !T || !NH || !NKV || NH % NKV || !HS || HS % 4 || HS > 256)
+        return srlm_errorf(SRLM_ERR_INVALID, "%s: bad shape B=%u T=%u NH=%u NKV=%u HS=%u (NH %% NKV == 0, HS %% 4 == 0, HS <= 256)",
+                           op, B, T, NH, NKV, HS);
+    uint64_t bt = (uint64_t)B * T;
+    if (bt * NH * HS > 0xFFFFFFFFull) return srlm_errorf(SRLM_ERR_INVALID, "%s: shapes too large for 32-bit indices", op);
+    NEED(q, bt * NH * HS * 4, "q");
+    NEED(k, bt * NKV * HS * 4, "k");
+    NEED(v, bt * NKV * HS * 4, "v");
+    if (seg.buffer) NEED(seg, bt * 4, "seg");
+    return NULL;
+}
+
+srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                  uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    const char *op = "attention_fwd";
+    SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    uint64_t rows = (uint64_t)B * T * NH;
+    NEED(out, rows * HS * 4, "out");
+    NEED(lse, rows * 4, "lse");
+    srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
+                              .scale = (float)(1.0 / sqrt((double)HS))};
+    srlm_buf b[6] = {out, lse, q, k, v, seg.buffer ? seg : q};
+    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS};
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1);
+}
+
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    const char *op = "attention_bwd";
+    SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    uint64_t rows = (uint64_t)B * T * NH, kvrows = (uint64_t)B * T * NKV;
+    NEED(dq, rows * HS * 4, "dq");
+    NEED(dk, kvrows * HS * 4, "dk");
+    NEED(dv, kvrows * HS * 4, "dv");
+    NEED(dout, rows * HS * 4, "dout");
+    NEED(out, rows * HS * 4, "out");
+    NEED(lse, rows * 4, "lse");
+    NEED(scratch, rows * 4, "scratch");
+    srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
+                              .scale = (float)(1.0 / sqrt((double)HS))};
+    srlm_buf sg = seg.buffer ? seg : q;
+    srlm_buf b1[9] = {dq, scratch, dout, out, lse, q, k, v, sg};
+    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS};
+    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1));
+    srlm_buf b2[9] = {dk, dv, dout, scratch, lse, q, k, v, sg};
+    spec[0] = srlm_op_table[SRLM_OP_ATTN_BWD_DKV].spec[0];
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, kvrows, spec[0]), 1, 1);
 }

@@ -97,4 +97,11 @@ typedef struct srlm_push_membw {
 } srlm_push_membw;
 _Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
 
+typedef struct srlm_push_attn_train {
+    uint32_t B, T, NH, NKV;
+    uint32_t has_seg; /* 1: seg binding holds (B,T) segment ids */
+    float scale;
+} srlm_push_attn_train;
+_Static_assert(sizeof(srlm_push_attn_train) == 24, "attn_fwd/attn_bwd push constants");
+
 #endif
