@@ -35,6 +35,7 @@ typedef struct srlm_added_token {
     int32_t id;
     uint32_t off, len;        /* content in tok->text */
     uint8_t flags;
+    uint8_t first;            /* first byte of the content (set when indexing) */
 } srlm_added_token;
 
 struct srlm_tokenizer {
