@@ -221,6 +221,12 @@ static srlm_status gguf_vocab_parse(const uint8_t *p, size_t size, const char *p
     return build(&c, kv, have, out);
 }
 
+srlm_status srlm_tokenizer_create_gguf_memory(const void *data, size_t size, const char *name,
+                                              srlm_tokenizer **out) {
+    *out = NULL;
+    return gguf_vocab_parse(data, size, name ? name : "gguf", out);
+}
+
 srlm_status srlm_tokenizer_create_gguf(const char *path, srlm_tokenizer **out) {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -95,5 +95,8 @@ srlm_status srlm_spm_encode_segment(const srlm_tokenizer *t, const char *s, size
 
 /* Reads the tokenizer from a GGUF file's metadata (tokenizer.ggml.*). */
 srlm_status srlm_tokenizer_create_gguf(const char *path, srlm_tokenizer **out);
+/* The same from a GGUF image in memory; `name` appears in errors (fuzzing, tests). */
+srlm_status srlm_tokenizer_create_gguf_memory(const void *data, size_t size, const char *name,
+                                              srlm_tokenizer **out);
 
 #endif
