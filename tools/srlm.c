@@ -5,6 +5,9 @@
 #include <string.h>
 
 
+int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
     printf("srlm %s\n", SRLM_VERSION);
@@ -15,6 +18,8 @@ int cmd_tokenize(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
+    {"bench", "benchmarks: ops | membw", cmd_bench},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
 };
 
