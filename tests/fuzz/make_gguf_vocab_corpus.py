@@ -23,12 +23,12 @@ def vocab():
     pieces += [('<tag>', 0.0, 4), ('[unused]', 0.0, 5)]
     return pieces
 
-def gguf(pieces, version=3, model='llama', extra=b'', n_extra=0):
+def gguf(pieces, version=3, model='llama', extra=b'', n_extra=0, scores=True, types=True):
     kvs = [kv_str('general.architecture', 'llama'), kv_str('tokenizer.ggml.model', model),
-           kv_arr('tokenizer.ggml.tokens', 8, [p[0] for p in pieces]),
-           kv_arr('tokenizer.ggml.scores', 6, [p[1] for p in pieces], '<f'),
-           kv_arr('tokenizer.ggml.token_type', 5, [p[2] for p in pieces], '<i'),
-           kv_u32('tokenizer.ggml.bos_token_id', 1), kv_u32('tokenizer.ggml.eos_token_id', 2),
+           kv_arr('tokenizer.ggml.tokens', 8, [p[0] for p in pieces])]
+    if scores: kvs.append(kv_arr('tokenizer.ggml.scores', 6, [p[1] for p in pieces], '<f'))
+    if types: kvs.append(kv_arr('tokenizer.ggml.token_type', 5, [p[2] for p in pieces], '<i'))
+    kvs += [kv_u32('tokenizer.ggml.bos_token_id', 1), kv_u32('tokenizer.ggml.eos_token_id', 2),
            kv_u32('tokenizer.ggml.unknown_token_id', 0), kv_bool('tokenizer.ggml.add_bos_token', True),
            kv_bool('tokenizer.ggml.add_space_prefix', True)]
     return b'GGUF' + struct.pack('<IQQ', version, 0, len(kvs) + n_extra) + b''.join(kvs) + extra
@@ -45,3 +45,4 @@ write('spm_nested.gguf', 'Hello', gguf(p, extra=s('x.nested') + struct.pack('<II
 write('spm_truncated.gguf', 'Hello', gguf(p)[:900])
 write('spm_gpt2_model.gguf', 'Hello', gguf(p[:300], model='gpt2'))
 write('spm_bad_text.gguf', b'ok \xff bad', gguf(p))
+write('spm_no_scores_types.gguf', 'Hello world <0x41>', gguf(p, scores=False, types=False))
