@@ -5,6 +5,7 @@
  * `--min-mbps X` makes a speed floor fail the run when wanted by hand. */
 #include "test.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 static char *slurp(const char *path, size_t *len) {
@@ -228,6 +229,49 @@ static void test_speed(const srlm_tokenizer *tok, const char *data, double min_m
     free(tables);
 }
 
+/* A tokenizer is immutable once created: threads encode the same text concurrently and
+ * must all get the single-threaded answer. */
+typedef struct thread_job {
+    const srlm_tokenizer *tok;
+    const char *text;
+    size_t len;
+    const int32_t *want;
+    size_t nwant;
+    int ok;
+} thread_job;
+
+static void *encode_thread(void *arg) {
+    thread_job *j = arg;
+    j->ok = 1;
+    for (int r = 0; r < 20; r++) {
+        int32_t *ids;
+        size_t n;
+        srlm_status st = srlm_tokenizer_encode(j->tok, j->text, j->len, SRLM_ENCODE_SPECIAL, &ids, &n);
+        if (st) { srlm_status_free(st); j->ok = 0; return NULL; }
+        if (n != j->nwant || memcmp(ids, j->want, n * sizeof *ids)) j->ok = 0;
+        free(ids);
+    }
+    return NULL;
+}
+
+static void test_threads(const srlm_tokenizer *tok) {
+    const char *text = "<|im_start|>user\nSELECT name, COUNT(*) FROM singer GROUP BY country; -- Grüße 世界 🦙<|im_end|>\n";
+    int32_t *want;
+    size_t nwant;
+    CHECK_OK(srlm_tokenizer_encode(tok, text, strlen(text), SRLM_ENCODE_SPECIAL, &want, &nwant));
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){tok, text, strlen(text), want, nwant, 0};
+        CHECK(pthread_create(&th[i], NULL, encode_thread, &jobs[i]) == 0, "pthread_create");
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].ok, "thread %d got a different encoding", i);
+    }
+    free(want);
+}
+
 static void test_qwen(const char *data, double min_mbps) {
     char path[1024];
     snprintf(path, sizeof path, "%s/qwen-tokenizer", data);
@@ -300,6 +344,7 @@ static void test_qwen(const char *data, double min_mbps) {
 
     test_stream(tok);
     test_chat(tok);
+    test_threads(tok);
 
     test_speed(tok, data, min_mbps);
     srlm_tokenizer_destroy(tok);
