@@ -225,6 +225,11 @@ int srlm_tokenizer_is_special(const srlm_tokenizer *tok, int32_t id);
  * token by its decoded bytes (BPE: " Hello") or its piece (SentencePiece: "\u2581Hello").
  * SRLM_ERR_NOT_FOUND when absent. */
 srlm_status srlm_tokenizer_find(const srlm_tokenizer *tok, const char *text, int32_t *id);
+/* Writes a byte-level tokenizer.json for small test models: ids 0..255 are the bytes (no
+ * merges), then <|endoftext|> 256, <|im_start|> 257, <|im_end|> 258, <|mask|> 259 (all
+ * special), Qwen2.5's pre-tokenizer regex, no normaliser. Written atomically (temporary
+ * name, rename). Errors: SRLM_ERR_IO, SRLM_ERR_OOM. */
+srlm_status srlm_tokenizer_write_byte_level(const char *path);
 /* Encodes text `repeats` times and reports the best speed in MB/s (1e6 bytes per second of
  * the calling thread's CPU time, i.e. one core) and the token count. For benchmarks/tests. */
 srlm_status srlm_tokenizer_bench(const srlm_tokenizer *tok, const char *text, size_t len,

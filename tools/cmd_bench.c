@@ -5,17 +5,22 @@
 #include <stdbool.h>
 #include <string.h>
 
+int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
+
 static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | decode -m MODEL | prefill -m MODEL  [options]\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw [options] | tokenizer -m MODEL -f FILE\n"
+               "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     const char *what = argv[1];
     if (!strcmp(what, "-h") || !strcmp(what, "--help")) { usage(stdout); return 0; }
+    if (!strcmp(what, "tokenizer")) return cmd_bench_tokenizer(argc - 1, argv + 1); /* no device needed */
     cli_common common;
     cli_common_init(&common);
     srlm_bench_opts bo;

@@ -135,3 +135,33 @@ int cmd_tokenize(int argc, char **argv) {
     srlm_tokenizer_destroy(tok);
     return st ? cli_fail("tokenize", st) : 0;
 }
+
+/* `srlm bench tokenizer -m MODEL -f FILE [--repeats N]`: encoding speed on one core. */
+int cmd_bench_tokenizer(int argc, char **argv) {
+    cli_common c;
+    cli_common_init(&c);
+    const char *file = NULL, *v;
+    int repeats = 5;
+    for (int i = 1; i < argc; i++) {
+        if (cli_common_opt(argc, argv, &i, &c)) continue;
+        if (cli_opt_alias(argc, argv, &i, "-f", "--file", &v)) { file = v; continue; }
+        if (cli_opt(argc, argv, &i, "--repeats", &v)) { repeats = (int)cli_parse_int("--repeats", v, 1, 1000); continue; }
+        return cli_usage_error("bench tokenizer", "unknown argument '%s'", argv[i]);
+    }
+    if (!c.model || !file)
+        return cli_usage_error("bench tokenizer", "usage: srlm bench tokenizer -m MODEL -f FILE [--repeats N]");
+    size_t len;
+    char *text = read_all(file, &len);
+    if (!text) return cli_fail("bench tokenizer", srlm_errorf(SRLM_ERR_IO, "%s: cannot read", file));
+    srlm_tokenizer *tok;
+    srlm_status st = srlm_tokenizer_create(c.model, &tok);
+    double mbs = 0;
+    size_t n = 0;
+    if (!st) st = srlm_tokenizer_bench(tok, text, len, repeats, &mbs, &n);
+    if (!st)
+        printf("tokenizer encode  %s: %zu bytes -> %zu tokens, %.2f MB/s (best of %d, thread CPU time, one core)\n",
+               file, len, n, mbs, repeats);
+    srlm_tokenizer_destroy(tok);
+    free(text);
+    return st ? cli_fail("bench tokenizer", st) : 0;
+}

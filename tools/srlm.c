@@ -35,6 +35,7 @@ static const cli_command commands[] = {
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw", cmd_bench},
+    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
 };
 
 static void usage(FILE *f) {

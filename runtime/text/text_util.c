@@ -231,6 +231,8 @@ static int utf8_could_continue(const uint8_t *s, size_t k) {
 srlm_status srlm_utf8_sanitize(const uint8_t *s, size_t n, int final, srlm_bytebuf *out, size_t *consumed) {
     static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
     size_t i = 0, run = 0; /* run: start of the current stretch of valid bytes */
+    *consumed = 0;
+    if (!n) return NULL; /* s may be NULL */
     while (i < n) {
         if (s[i] < 0x80) { i++; continue; }
         int k = srlm_utf8_next(s + i, n - i, NULL);

@@ -35,16 +35,13 @@ srlm_status srlm_tok_add_added(srlm_tokenizer *t, int32_t id, uint8_t flags) {
     srlm_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
     if (!a) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for added tokens");
     t->added = a;
-    a[t->n_added++] = (srlm_added_token){id, t->text_off[id], t->text_len[id], flags};
+    a[t->n_added++] = (srlm_added_token){id, t->text_off[id], t->text_len[id], flags, 0};
     return NULL;
 }
 
-static const srlm_tokenizer *sort_tok; /* qsort has no context argument in C11 */
-
 static int added_cmp(const void *pa, const void *pb) {
     const srlm_added_token *a = pa, *b = pb;
-    uint8_t ca = (uint8_t)sort_tok->text.data[a->off], cb = (uint8_t)sort_tok->text.data[b->off];
-    if (ca != cb) return ca < cb ? -1 : 1;
+    if (a->first != b->first) return a->first < b->first ? -1 : 1;
     if (a->len != b->len) return a->len > b->len ? -1 : 1; /* longest first */
     return a->id < b->id ? -1 : a->id > b->id;
 }
@@ -54,13 +51,12 @@ srlm_status srlm_tok_index_added(srlm_tokenizer *t) {
         if (!t->added[i].len) return srlm_errorf(SRLM_ERR_FORMAT, "added token %d is empty", t->added[i].id);
         srlm_status st = srlm_utf8_check(t->text.data + t->added[i].off, t->added[i].len, "added token");
         if (st) return srlm_status_wrap(st, "token %d: ", t->added[i].id);
+        t->added[i].first = (uint8_t)t->text.data[t->added[i].off];
     }
-    sort_tok = t;
     if (t->n_added) qsort(t->added, t->n_added, sizeof *t->added, added_cmp);
-    sort_tok = NULL;
     size_t k = 0;
     for (int b = 0; b <= 256; b++) {
-        while (k < t->n_added && (uint8_t)t->text.data[t->added[k].off] < b) k++;
+        while (k < t->n_added && t->added[k].first < b) k++;
         t->added_first[b] = (uint32_t)k;
     }
     t->added_first[256] = (uint32_t)t->n_added;

@@ -35,6 +35,7 @@ typedef struct srlm_added_token {
     int32_t id;
     uint32_t off, len;        /* content in tok->text */
     uint8_t flags;
+    uint8_t first;            /* first byte of the content (set when indexing) */
 } srlm_added_token;
 
 struct srlm_tokenizer {
@@ -92,7 +93,15 @@ srlm_status srlm_tokenizer_create_spm(int32_t n, const char *const *pieces, cons
 srlm_status srlm_spm_encode_segment(const srlm_tokenizer *t, const char *s, size_t n,
                                     int add_prefix, srlm_i32vec *out);
 
-/* Reads the tokenizer from a GGUF file's metadata (tokenizer.ggml.*). */
+/* Reads the tokenizer from a GGUF file's metadata (tokenizer.ggml.*). Errors:
+ * SRLM_ERR_NOT_FOUND when the file has no tokenizer, SRLM_ERR_UNSUPPORTED for GGUF
+ * vocabularies other than "llama" (SentencePiece), SRLM_ERR_FORMAT as the GGUF reader. */
 srlm_status srlm_tokenizer_create_gguf(const char *path, srlm_tokenizer **out);
+/* The same from a GGUF image in memory; `name` appears in errors (fuzzing, tests). */
+srlm_status srlm_tokenizer_create_gguf_memory(const void *data, size_t size, const char *name,
+                                              srlm_tokenizer **out);
+/* The same from an already opened GGUF (e.g. by the model loader); g is not kept. */
+struct srlm_gguf;
+srlm_status srlm_tokenizer_from_gguf(const struct srlm_gguf *g, srlm_tokenizer **out);
 
 #endif

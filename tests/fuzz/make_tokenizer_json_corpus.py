@@ -52,3 +52,4 @@ write('unsupported.json', tok({"type": "Whitespace"}, {"type": "Lowercase"}, mer
 write('truncated.json', json.dumps(tok(qwen_pre, None, merges[:3]), ensure_ascii=False).encode()[:700])
 write('huge_id.json', tok(gpt2_pre, None, [], vocab={"a": 99999999999}, added=[]))
 write('byte_split_stream.json', tok(gpt2_pre, None, []), "€€ 🦙 ünï".encode())
+write('empty_text.json', tok(gpt2_pre, None, merges), b'')
