@@ -8,12 +8,11 @@
 int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | decode -m MODEL | prefill -m MODEL  [options]\n"
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | decode -m MODEL | prefill -m MODEL [options]\n"
+               "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw [options] | tokenizer -m MODEL -f FILE\n"
-               "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n");
 }
 
 int cmd_bench(int argc, char **argv) {

@@ -25,17 +25,13 @@ static int cmd_version(int argc, char **argv) {
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw", cmd_bench},
+    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
+    {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
+    {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"generate", "stream a continuation of a prompt", cmd_generate},
     {"chat", "interactive chat with history", cmd_chat},
     {"perplexity", "perplexity of a text file", cmd_perplexity},
-    {"forward", "logits of every position as float32 [T, V]", cmd_forward},
-    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
-    {"init", "write a randomly initialised model folder from a preset", cmd_init},
-    {"init", "write a randomly initialised model folder from a preset", cmd_init},
-    {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw", cmd_bench},
-    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
 };
 
 static void usage(FILE *f) {

@@ -39,7 +39,7 @@ srlm_status srlm_fwd_plan_create(srlm_ctx *ctx, const srlm_model *m, const srlm_
     /* Splits are chosen for the decode shape (one row per sequence) and kept for replays;
      * steps with more rows than sequences (prefill) run unsplit. */
     srlm_attn_dims d = srlm_kv_attn_dims(kv, (uint32_t)S, (uint32_t)cfg->num_attention_heads, 0);
-    p->attn_splits = srlm_attn_splits(ctx, &d, 0);
+    p->attn_splits = srlm_attn_splits(ctx, &d, SRLM_ATTN_AUTO, 0);
     uint64_t scratch = srlm_attn_scratch_bytes(&d, p->attn_splits);
     uint64_t bytes = srlm_fwd_plan_bytes(cfg, T, n_out, scratch);
     srlm_status st = srlm_arena_create(ctx, "activations", bytes, &p->arena);
@@ -79,8 +79,8 @@ srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_k
     SRLM_TRY(srlm_op_matmul_fwd(c, p->q, p->h, L->wq, wt, bias ? &L->bq : NULL, M, NH * HS, C, 0, NULL));
     SRLM_TRY(srlm_op_matmul_fwd(c, p->k, p->h, L->wk, wt, bias ? &L->bk : NULL, M, NKV * HS, C, 0, NULL));
     SRLM_TRY(srlm_op_matmul_fwd(c, p->v, p->h, L->wv, wt, bias ? &L->bv : NULL, M, NKV * HS, C, 0, NULL));
-    SRLM_TRY(srlm_op_rope_fwd(c, p->q, p->pos, T, (int)NH, (int)HS, cfg->rope_theta, (int)cfg->rope_layout));
-    SRLM_TRY(srlm_op_rope_fwd(c, p->k, p->pos, T, (int)NKV, (int)HS, cfg->rope_theta, (int)cfg->rope_layout));
+    SRLM_TRY(srlm_op_rope_fwd(c, p->q, p->pos, m->rope_table, T, (int)NH, (int)HS, (int)cfg->rope_layout));
+    SRLM_TRY(srlm_op_rope_fwd(c, p->k, p->pos, m->rope_table, T, (int)NKV, (int)HS, (int)cfg->rope_layout));
     SRLM_TRY(srlm_op_kv_append(c, kv->k[l], kv->v[l], p->k, p->v, p->slots, M, NKV, HS, kv->cfg.block_size,
                                kv->cfg.num_blocks));
     srlm_attn_dims d = srlm_kv_attn_dims(kv, M, NH, 0);

@@ -28,6 +28,7 @@ struct srlm_model {
     srlm_buf lm_head;            // (V, C); the same buffer as embed when tied
     srlm_buf final_norm;         // (C)
     srlm_layer_weights *layers;  // L of them
+    srlm_buf rope_table;         // RoPE frequencies for (HS, theta), see srlm_op_rope_table_write
     char path[1024];
 };
 

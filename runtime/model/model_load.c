@@ -3,6 +3,7 @@
  * readers (weights.c) nor the forward pass (forward.c). */
 #include "model/model.h"
 #include "model/dtype.h"
+#include "ops/ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,7 @@ srlm_status srlm_model_load(srlm_ctx *ctx, const char *path, srlm_dtype dtype, s
             const srlm_weight *w = srlm_weights_at(ws, i);
             need += w->n_elements * (w->n_dims == 2 ? srlm_model_elem_size(m) : 4) + 256;
         }
+        need += srlm_op_rope_table_bytes(m->cfg.head_dim) + 256;
         if (need > srlm_ctx_mem_budget(ctx) - ctx->mem_used)
             st = srlm_errorf(SRLM_ERR_DEVICE_OOM, "%s: weights need %.1f MiB of device memory, %.1f MiB of the budget left "
                              "(set SRLM_MEM_BUDGET or --mem-budget)", path, need / 1048576.0,
@@ -109,6 +111,8 @@ srlm_status srlm_model_load(srlm_ctx *ctx, const char *path, srlm_dtype dtype, s
         }
     }
     if (!st) st = load_one(m, ws, "model.norm.weight", false, &m->final_norm, tmp, conv);
+    if (!st) st = srlm_arena_alloc(m->arena, srlm_op_rope_table_bytes(m->cfg.head_dim), &m->rope_table);
+    if (!st) st = srlm_op_rope_table_write(ctx, m->rope_table, m->cfg.head_dim, m->cfg.rope_theta);
     if (!st) {
         if (m->cfg.tie_word_embeddings) m->lm_head = m->embed;
         else st = load_one(m, ws, "lm_head.weight", true, &m->lm_head, tmp, conv);

@@ -71,7 +71,6 @@ _Static_assert(sizeof(srlm_push_rope) == 24, "rope push constants");
 typedef struct srlm_push_embedding {
     uint32_t N, C, V, row0, rows, tb, yb, ib, zero_invalid;
 } srlm_push_embedding;
-_Static_assert(sizeof(srlm_push_embedding) == 28, "embedding push constants");
 
 typedef struct srlm_push_kv_append {
     uint32_t T, NKV, HS, BS, num_blocks;
@@ -90,12 +89,6 @@ typedef struct srlm_push_attn_combine {
 } srlm_push_attn_combine;
 _Static_assert(sizeof(srlm_push_attn_combine) == 12, "attn_combine push constants");
 _Static_assert(sizeof(srlm_push_embedding) == 36, "embedding push constants");
-
-typedef struct srlm_push_membw {
-    uint32_t n;     /* uvec4 words of x */
-    uint32_t chunk; /* words per workgroup */
-} srlm_push_membw;
-_Static_assert(sizeof(srlm_push_membw) == 8, "membw push constants");
 
 typedef struct srlm_push_attn_train {
     uint32_t B, T, NH, NKV;
