@@ -11,6 +11,51 @@ typedef struct srlm_push_fill {
 } srlm_push_fill;
 _Static_assert(sizeof(srlm_push_fill) == 8, "fill push constants");
 
+/* eltwise.comp (add, mul, scale, axpy) and silu.comp: n elements, s the scalar of scale/axpy. */
+typedef struct srlm_push_eltwise {
+    uint32_t n;
+    float s;
+} srlm_push_eltwise;
+_Static_assert(sizeof(srlm_push_eltwise) == 8, "eltwise push constants");
+
+/* convert.comp: n elements. */
+typedef struct srlm_push_convert {
+    uint32_t n;
+} srlm_push_convert;
+_Static_assert(sizeof(srlm_push_convert) == 4, "convert push constants");
+
+/* reduce.comp: n inputs; FINAL writes out[out_index], its sqrt when do_sqrt. */
+typedef struct srlm_push_reduce {
+    uint32_t n;
+    uint32_t out_index;
+    uint32_t do_sqrt;
+} srlm_push_reduce;
+_Static_assert(sizeof(srlm_push_reduce) == 12, "reduce push constants");
+
+/* Row ops (rmsnorm_fwd/bwd.comp, softmax.comp): N rows of C; b0..b4 are the element index of
+ * row 0 inside each bound window (see srlm_ops_window), their meaning per shader header. */
+typedef struct srlm_push_rows {
+    uint32_t N, C;
+    float eps;
+    uint32_t b0, b1, b2, b3, b4;
+} srlm_push_rows;
+_Static_assert(sizeof(srlm_push_rows) == 32, "row-op push constants");
+
+/* rope.comp: x (N,NH,HS) in place; xb/pb window bases of x and pos; sign -1 for backward. */
+typedef struct srlm_push_rope {
+    uint32_t N, NH, HS, xb, pb;
+    float sign;
+} srlm_push_rope;
+_Static_assert(sizeof(srlm_push_rope) == 24, "rope push constants");
+
+/* embedding_fwd/bwd.comp: N tokens against one tile of table rows [row0, row0 + rows); tb,
+ * yb, ib = element index of the tile's first row, the first token's row and its id inside
+ * the bound windows. */
+typedef struct srlm_push_embedding {
+    uint32_t N, C, V, row0, rows, tb, yb, ib, zero_invalid;
+} srlm_push_embedding;
+_Static_assert(sizeof(srlm_push_embedding) == 36, "embedding push constants");
+
 typedef struct srlm_push_membw {
     uint32_t n;     /* uvec4 words of x */
     uint32_t chunk; /* words per workgroup */
