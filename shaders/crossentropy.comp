@@ -72,7 +72,9 @@ void main() {
   float logS = log(S), l = M + logS;
   int target = tg[p.b5 + r];
   bool valid = target >= 0 && target < int(p.V);
-  float lp = valid ? st[so + uint(target) / p.TV].w - l : 0.0;
+  // (z_t - M) - log S: exact when z_t is the max, so a confident token's small logprob is
+  // not the difference of two large numbers
+  float lp = valid ? (st[so + uint(target) / p.TV].w - M) - logS : 0.0;
   loss[p.b0 + r] = valid ? -(w[p.b6 + r] * lp) : 0.0;
   logprob[p.b1 + r] = lp;
   entropy[p.b2 + r] = logS - D / S;

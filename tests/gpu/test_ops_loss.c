@@ -5,7 +5,8 @@
  * split into column windows, rows of 4,099 in blocks of 3), checked also to give the same
  * bits as the untiled run; a replay giving the same bits (determinism).
  * Tolerance: f32 against the double-summed reference, normalised squared error < 1e-7 for
- * every output (the measured values are ~1e-13 .. 1e-10, printed). */
+ * every output (measured ~1e-16 .. 1e-10, printed), except the KL value of a student close
+ * to its teacher (KL ~1e-3): < 1e-6 (measured ~1e-7, see kl_case). */
 #include "gpu_test.h"
 #include "ops/ref.h"
 
@@ -59,6 +60,23 @@ static void make_inputs(unsigned long long *seed, int N, int V, float *x, int *t
     if (N > 4) w[4] = 0.0f;      /* zero weight */
 }
 
+/* logprob = z_t - lse: in f32 its error is a few ulps of the max logit and log S, however
+ * small the result (a confident token has logprob ~ -1e-5 from logits ~ 45), as in any f32
+ * log-softmax. So loss and logprob pass when nse < 1e-7 or every element is within
+ * 4e-7 * (1 + |lse|) (times |w| for the loss) of the reference. */
+static void check_lse_scaled(const char *what, const float *got, const float *want, const float *lse, const float *w, int N) {
+    double e = nse(got, want, (size_t)N), worst = 0;
+    for (int n = 0; n < N; n++) {
+        double bound = 4e-7 * (1.0 + fabs(lse[n])) * (w ? fabs(w[n]) : 1.0);
+        double d = fabs((double)got[n] - want[n]);
+        double r = bound > 0 ? d / bound : (d > 0 ? INFINITY : 0);
+        if (r > worst || d != d) worst = d != d ? INFINITY : r;
+    }
+    int ok = e < TOL || worst <= 1.0;
+    printf("  %-40s n=%-9d nse=%.3g max |d|/(4e-7 (1+|lse|)) = %.3g %s\n", what, N, e, worst, ok ? "ok" : "FAIL");
+    CHECK(ok, "%s: nse %.3g and error %.3g bounds", what, e, worst);
+}
+
 static void ce_case(gpu_env *g, unsigned long long *seed, int N, int V, float k, const char *tag, ce_out *keep) {
     size_t nv = (size_t)N * V;
     float *x = malloc(nv * 4), *w = malloc((size_t)N * 4), *xk = malloc(nv * 4), *dx = malloc(nv * 4);
@@ -75,9 +93,9 @@ static void ce_case(gpu_env *g, unsigned long long *seed, int N, int V, float k,
     srlm_ref_crossentropy_bwd(dx, xk, lse, tg, w, k == 1.0f ? scale : scale * k, N, V);
     char what[96];
     snprintf(what, sizeof what, "%sce loss (%d,%d) k=%g", tag, N, V, (double)k);
-    check_close(what, o.loss, loss, (size_t)N, TOL);
+    check_lse_scaled(what, o.loss, loss, lse, w, N);
     snprintf(what, sizeof what, "%sce logprob (%d,%d)", tag, N, V);
-    check_close(what, o.logprob, lp, (size_t)N, TOL);
+    check_lse_scaled(what, o.logprob, lp, lse, NULL, N);
     snprintf(what, sizeof what, "%sce entropy (%d,%d)", tag, N, V);
     check_close(what, o.entropy, ent, (size_t)N, TOL);
     snprintf(what, sizeof what, "%sce dlogits in place (%d,%d)", tag, N, V);
@@ -121,7 +139,9 @@ static void kl_case(gpu_env *g, unsigned long long *seed, int N, int V, float ta
     srlm_ref_kl_bwd(ds, s, t, w, tau, (srlm_kl_dir)dir, scale, N, V);
     char what[96];
     snprintf(what, sizeof what, "%skl %s (%d,%d) tau=%g noise=%g", tag, dir ? "reverse" : "forward", N, V, (double)tau, (double)noise);
-    check_close(what, gkl, kl, (size_t)N, TOL);
+    /* a student near its teacher has KL ~1e-3 from row sums of ~1 whose f32 rounding (~1e-7)
+     * it inherits through log(Ss/St): ~2e-7 absolute, so nse ~1e-7 there; allow 1e-6 */
+    check_close(what, gkl, kl, (size_t)N, noise < 0.1f ? 1e-6 : TOL);
     snprintf(what, sizeof what, "%skl %s dstudent (%d,%d)", tag, dir ? "reverse" : "forward", N, V);
     check_close(what, got, ds, nv, TOL);
     free(s), free(t), free(w), free(ds), free(kl), free(got), free(gkl);
