@@ -10,7 +10,8 @@
 // double), so frac(pos * freq) is exact to 2^-32 turn at any position; only the final
 // conversion to radians and sin/cos are fp32. (An fp32 pos * inv_freq, as HF computes it, is
 // off by ~pos * 6e-8 rad.)
-// One invocation per pair (grid-stride).
+// One workgroup per token (grid-stride over tokens), invocations over the pairs i: each
+// angle is computed once and applied to all NH heads (no integer division per element).
 // bindings: 0 = x (N,NH,HS) read+written, 1 = pos (N) int, 2 = freq (HS/2) uvec2.
 // push: srlm_push_rope {N, NH, HS, xb, pb, sign}: xb/pb = element index of token 0 inside the
 // windows bound at x and pos. spec 0 = workgroup size.
@@ -21,31 +22,31 @@ layout(std430, binding = 1) readonly buffer POS { int pos[]; };
 layout(std430, binding = 2) readonly buffer FREQ { uvec2 freq[]; };
 
 void main() {
-  uint half_ = p.HS / 2u;
-  uint total = p.N * p.NH * half_;
-  uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint q = gl_GlobalInvocationID.x; q < total; q += stride) {
-    uint i = q % half_;
-    uint row = q / half_;          // token * NH + head
-    uint n = row / p.NH;
+  uint half_ = p.HS / 2u, L = gl_WorkGroupSize.x;
+  for (uint n = gl_WorkGroupID.x; n < p.N; n += gl_NumWorkGroups.x) {
     uint ps = uint(pos[p.pb + n]);
-    uvec2 f = freq[i];
-    uint hi1, lo1, hi2, lo2;
-    umulExtended(ps, f.x, hi1, lo1);  // pos * F_hi: lo1 = fraction bits 1..32 (integer turns dropped)
-    umulExtended(ps, f.y, hi2, lo2);  // pos * F_lo: hi2 carries into bits 1..32
-    uint turn = lo1 + hi2;            // frac(pos * F) in units of 2^-32 turn (wraps mod 1 turn)
-    float a = p.sign * float(int(turn)) * 1.4629180792671596e-09;  // 2*pi / 2^32; int(): [-pi, pi)
-    float cs = cos(a), sn = sin(a);
-    uint base = p.xb + row * p.HS;
+    uint tok = p.xb + n * p.NH * p.HS;
+    for (uint i = gl_LocalInvocationID.x; i < half_; i += L) {
+      uvec2 f = freq[i];
+      uint hi1, lo1, hi2, lo2;
+      umulExtended(ps, f.x, hi1, lo1);  // pos * F_hi: lo1 = fraction bits 1..32 (whole turns dropped)
+      umulExtended(ps, f.y, hi2, lo2);  // pos * F_lo: hi2 carries into bits 1..32
+      uint turn = lo1 + hi2;            // frac(pos * F) in units of 2^-32 turn (wraps mod 1 turn)
+      float a = p.sign * float(int(turn)) * 1.4629180792671596e-09;  // 2*pi / 2^32; int(): [-pi, pi)
+      float cs = cos(a), sn = sin(a);
+      for (uint h = 0u; h < p.NH; h++) {  // one angle serves every head of the token
+        uint base = tok + h * p.HS;
 #if defined(NEOX)
-    uint iu = base + i, iv = base + i + half_;
+        uint iu = base + i, iv = base + i + half_;
 #elif defined(INTERLEAVED)
-    uint iu = base + 2u * i, iv = iu + 1u;
+        uint iu = base + 2u * i, iv = iu + 1u;
 #else
 #error "define NEOX or INTERLEAVED"
 #endif
-    float u = x[iu], v = x[iv];
-    x[iu] = u * cs - v * sn;
-    x[iv] = u * sn + v * cs;
+        float u = x[iu], v = x[iv];
+        x[iu] = u * cs - v * sn;
+        x[iv] = u * sn + v * cs;
+      }
+    }
   }
 }

@@ -14,15 +14,21 @@
     SRLM_OP(REDUCE_SUMSQ_F32, spv_reduce_sumsq_f32) \
     SRLM_OP(REDUCE_FINAL_F32, spv_reduce_final_f32) \
     SRLM_OP(RMSNORM_FWD_F32, spv_rmsnorm_fwd_f32) \
+    SRLM_OP(RMSNORM_FWD_F32_V4, spv_rmsnorm_fwd_f32_v4) \
     SRLM_OP(RMSNORM_BWD_DX_F32, spv_rmsnorm_bwd_dx_f32) \
+    SRLM_OP(RMSNORM_BWD_DX_F32_V4, spv_rmsnorm_bwd_dx_f32_v4) \
     SRLM_OP(RMSNORM_BWD_DW_PARTIAL_F32, spv_rmsnorm_bwd_dw_partial_f32) \
     SRLM_OP(RMSNORM_BWD_DW_REDUCE_F32, spv_rmsnorm_bwd_dw_reduce_f32) \
+    SRLM_OP(RMSNORM_BWD_DW_PARTIAL_F32_V4, spv_rmsnorm_bwd_dw_partial_f32_v4) \
+    SRLM_OP(RMSNORM_BWD_DW_REDUCE_F32_V4, spv_rmsnorm_bwd_dw_reduce_f32_v4) \
     SRLM_OP(SILU_FWD_F32, spv_silu_fwd_f32) \
     SRLM_OP(SILU_BWD_F32, spv_silu_bwd_f32) \
     SRLM_OP(SWIGLU_FWD_F32, spv_swiglu_fwd_f32) \
     SRLM_OP(SWIGLU_BWD_F32, spv_swiglu_bwd_f32) \
     SRLM_OP(SOFTMAX_FWD_F32, spv_softmax_fwd_f32) \
     SRLM_OP(SOFTMAX_BWD_F32, spv_softmax_bwd_f32) \
+    SRLM_OP(SOFTMAX_FWD_F32_V4, spv_softmax_fwd_f32_v4) \
+    SRLM_OP(SOFTMAX_BWD_F32_V4, spv_softmax_bwd_f32_v4) \
     SRLM_OP(ROPE_NEOX_F32, spv_rope_neox_f32) \
     SRLM_OP(ROPE_INTERLEAVED_F32, spv_rope_interleaved_f32) \
     SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \

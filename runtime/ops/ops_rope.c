@@ -44,14 +44,18 @@ static srlm_status rope(srlm_cmd *c, const char *what, srlm_buf x, srlm_buf pos,
     uint64_t R = srlm_ops_rows_per_window(c->ctx, row * 4);
     if (R == 0) return srlm_errorf(SRLM_ERR_UNSUPPORTED, "%s: one token's heads do not fit the binding limit", what);
     int op = layout ? SRLM_OP_ROPE_INTERLEAVED_F32 : SRLM_OP_ROPE_NEOX_F32;
-    uint32_t wg = srlm_op_table[op].spec[0];
+    /* invocations over the HS/2 pairs of a token: no more than a subgroup-rounded HS/2 */
+    uint32_t sg = c->ctx->caps.subgroup_size ? c->ctx->caps.subgroup_size : 32;
+    uint32_t wg = srlm_ops_row_wg(c->ctx), need = ((uint32_t)HS / 2 + sg - 1) / sg * sg;
+    if (wg > need) wg = need;
+    uint32_t spec[1] = {wg};
     srlm_buf tb = srlm_buf_slice(table, 0, srlm_op_rope_table_bytes(HS));
     for (uint64_t n0 = 0; n0 < (uint64_t)N; n0 += R) {
         uint64_t k = (uint64_t)N - n0 < R ? (uint64_t)N - n0 : R;
         srlm_push_rope p = {.N = (uint32_t)k, .NH = (uint32_t)NH, .HS = (uint32_t)HS, .sign = sign};
         srlm_buf b[3] = {srlm_ops_window(c->ctx, x, 4, n0 * row, k * row, &p.xb), srlm_ops_window(c->ctx, pos, 4, n0, k, &p.pb),
                          tb};
-        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, 3, &p, sizeof p, srlm_ops_groups(c->ctx, k * row / 2, wg * 2ull), 1, 1));
+        SRLM_TRY(srlm_cmd_dispatch(c, op, spec, b, 3, &p, sizeof p, srlm_ops_groups(c->ctx, k, 1), 1, 1));
     }
     return NULL;
 }

@@ -18,7 +18,7 @@ static void check_scalar(const char *what, float got, float want) {
 }
 
 static void test_sums(gpu_env *g, unsigned long long *seed, const char *tag) {
-    const uint64_t sizes[] = {1, 7, 13, 127, 1000, 4099, 300007};
+    const uint64_t sizes[] = {1, 2, 7, 13, 127, 1000, 4098, 4099, 300007}; /* every n % 4 */
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         uint64_t n = sizes[s];
         float *x = malloc(n * 4);

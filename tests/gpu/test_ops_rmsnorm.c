@@ -2,7 +2,8 @@
  * rmsnorm_bwd.comp) against srlm_ref_rmsnorm_fwd/_bwd on fresh random inputs, rows of
  * awkward widths (C not a multiple of the workgroup), dx and dw accumulating onto non-zero
  * values, the backward replayed for determinism, and again with the binding limit lowered so
- * rows run in windowed chunks, and with 64-invocation workgroups (several subgroups). Tolerance: f32, normalised squared error < 1e-7. */
+ * rows run in windowed chunks, and with 64-invocation workgroups (several subgroups). Widths
+ * that are a multiple of 4 (1000, 896, 100, 24) run the vec4 variants, the others the scalar ones. Tolerance: f32, normalised squared error < 1e-7. */
 #include "gpu_test.h"
 #include "ops/ref.h"
 
@@ -77,6 +78,8 @@ int main(void) {
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     run(&g, &seed, 37, 127, "[1 KiB limit] ");
     run(&g, &seed, 1000, 13, "[1 KiB limit] ");
+    run(&g, &seed, 50, 100, "[1 KiB limit, vec4] ");
+    run(&g, &seed, 40, 24, "[1 KiB limit, vec4] ");
     /* a row wider than the limit is refused */
     srlm_buf b = gpu_alloc(&g, 4096 * 4, NULL);
     CHECK_OK(srlm_cmd_begin(g.cmd));

@@ -57,6 +57,10 @@ int main(void) {
     run(&g, &seed, 5, 4, 128, 4096, 1e-7, "");
     run(&g, &seed, 33, 2, 64, 32768, 1e-7, "");
     run(&g, &seed, 9, 2, 64, 1 << 20, 1e-7, "");
+    setenv("SRLM_ROW_WG", "64", 1);              /* 64 invocations over the 64 pairs of HS=128 */
+    run(&g, &seed, 5, 4, 128, 4096, 1e-7, "[wg 64] ");
+    run(&g, &seed, 7, 3, 14, 64, 1e-7, "[wg 64] ");
+    unsetenv("SRLM_ROW_WG");
     setenv("SRLM_MAX_BINDING_BYTES", "2048", 1);  /* 2 tokens of (2,64) per window */
     run(&g, &seed, 13, 2, 64, 1000, 1e-7, "[2 KiB limit] ");
     unsetenv("SRLM_MAX_BINDING_BYTES");
