@@ -28,6 +28,8 @@ static srlm_status make_tiling(const srlm_ctx *ctx, const char *what, int N, int
         t->VW = cap / t->TV * t->TV;
         t->R = 1;
     }
+    uint64_t gx = ctx->caps.max_wg_count[0] < 65535 ? ctx->caps.max_wg_count[0] : 65535;
+    if (t->VW > gx * t->TV) t->VW = gx * t->TV; /* one workgroup per tile of a window */
     uint64_t rs = cap * 4 / (t->T * stat_bytes); /* rows whose tile statistics fit a window */
     if (rs == 0)
         return srlm_errorf(SRLM_ERR_UNSUPPORTED, "%s: the %llu tile statistics of a row of %d do not fit the %llu-byte binding limit",
@@ -36,7 +38,6 @@ static srlm_status make_tiling(const srlm_ctx *ctx, const char *what, int N, int
     uint64_t gy = ctx->caps.max_wg_count[1] < 65535 ? ctx->caps.max_wg_count[1] : 65535;
     if (t->R > gy) t->R = gy;
     t->RF = rs;
-    uint64_t gx = ctx->caps.max_wg_count[0] < 65535 ? ctx->caps.max_wg_count[0] : 65535;
     if (t->RF > gx * 64) t->RF = gx * 64;
     return NULL;
 }
