@@ -3,7 +3,8 @@
  * awkward sizes, with ignored targets, zero weights, a temperature, both KL directions; the
  * vocabulary and row tiling under a lowered binding limit (64 KiB: rows of 20,000 floats
  * split into column windows, rows of 4,099 in blocks of 3), checked also to give the same
- * bits as the untiled run; a replay giving the same bits (determinism).
+ * bits as the untiled run; workgroups of several subgroups (SRLM_ROW_WG=64); a replay
+ * giving the same bits (determinism).
  * Tolerance: f32 against the double-summed reference, normalised squared error < 1e-7 for
  * every output (measured ~1e-16 .. 1e-10, printed), except the KL value of a student close
  * to its teacher (KL ~1e-3): < 1e-6 (measured ~1e-7, see kl_case). */
@@ -117,7 +118,9 @@ static void ce_case(gpu_env *g, unsigned long long *seed, int N, int V, float k,
     free(x), free(w), free(xk), free(dx), free(tg), free(lp), free(ent), free(lse), free(loss);
 }
 
-static void kl_case(gpu_env *g, unsigned long long *seed, int N, int V, float tau, int dir, float noise, const char *tag) {
+/* keep (may be NULL): receives the device's kl (N) then dstudent (N,V), malloc'd. */
+static void kl_case_keep(gpu_env *g, unsigned long long *seed, int N, int V, float tau, int dir, float noise,
+                         const char *tag, float **keep) {
     size_t nv = (size_t)N * V;
     float *s = malloc(nv * 4), *t = malloc(nv * 4), *w = malloc((size_t)N * 4), *ds = malloc(nv * 4), *kl = malloc((size_t)N * 4);
     float *got = malloc(nv * 4), *gkl = malloc((size_t)N * 4);
@@ -144,7 +147,16 @@ static void kl_case(gpu_env *g, unsigned long long *seed, int N, int V, float ta
     check_close(what, gkl, kl, (size_t)N, noise < 0.1f ? 1e-6 : TOL);
     snprintf(what, sizeof what, "%skl %s dstudent (%d,%d)", tag, dir ? "reverse" : "forward", N, V);
     check_close(what, got, ds, nv, TOL);
+    if (keep) {
+        *keep = malloc((size_t)N * 4 + nv * 4);
+        memcpy(*keep, gkl, (size_t)N * 4);
+        memcpy(*keep + N, got, nv * 4);
+    }
     free(s), free(t), free(w), free(ds), free(kl), free(got), free(gkl);
+}
+
+static void kl_case(gpu_env *g, unsigned long long *seed, int N, int V, float tau, int dir, float noise, const char *tag) {
+    kl_case_keep(g, seed, N, V, tau, dir, noise, tag, NULL);
 }
 
 static void errors(gpu_env *g) {
@@ -175,6 +187,13 @@ int main(void) {
         kl_case(&g, &seed, 3, 9000, 1.5f, dir, 1.0f, "[3 tiles] ");
     }
     errors(&g);
+    /* workgroups of several subgroups (as on a GPU): the cross-subgroup max/sum path */
+    setenv("SRLM_ROW_WG", "64", 1);
+    ce_case(&g, &seed, 7, 4099, 1.0f, "[wg 64] ", NULL);
+    ce_case(&g, &seed, 3, 9000, 1.0f, "[wg 64] ", NULL);
+    kl_case(&g, &seed, 7, 4099, 1.0f, 0, 1.0f, "[wg 64] ");
+    kl_case(&g, &seed, 3, 9000, 2.0f, 1, 1.0f, "[wg 64] ");
+    unsetenv("SRLM_ROW_WG");
 
     /* determinism: the same inputs twice give the same bits */
     unsigned long long s1 = 0xabcdef01ull, s2 = s1;
@@ -182,6 +201,12 @@ int main(void) {
     ce_case(&g, &s1, 13, 9000, 1.0f, "[run 1] ", &a);
     ce_case(&g, &s2, 13, 9000, 1.0f, "[run 2] ", &b);
     CHECK(same_bits(&a, &b, 13, 9000), "two runs of the same cross-entropy differ in bits");
+    float *k1, *k2;
+    unsigned long long s5 = 0x1234ull, s6 = s5;
+    kl_case_keep(&g, &s5, 7, 9000, 2.0f, 1, 1.0f, "[run 1] ", &k1);
+    kl_case_keep(&g, &s6, 7, 9000, 2.0f, 1, 1.0f, "[run 2] ", &k2);
+    CHECK(!memcmp(k1, k2, (size_t)7 * 9001 * 4), "two runs of the same KL differ in bits");
+    free(k1), free(k2);
 
     /* tiling under a 64 KiB binding limit: column windows (V = 20000 > 16255 floats) and
      * blocks of 3 rows (V = 4099); the tile width stays 4096, so the bits equal the
