@@ -224,6 +224,11 @@ int main(void) {
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     ce_case(&g, &seed, 3, 1000, 1.0f, "[1 KiB limit] ", NULL);
     kl_case(&g, &seed, 3, 1000, 1.0f, 1, 1.0f, "[1 KiB limit] ");
+    /* 8 tiles of 127: the per-row passes go in blocks of 3 rows, the tiled ones row by row */
+    ce_case(&g, &seed, 13, 1000, 1.0f, "[1 KiB limit] ", NULL);
+    kl_case(&g, &seed, 13, 1000, 1.0f, 0, 1.0f, "[1 KiB limit] ");
+    /* rows of 100 floats: blocks of one row (the window holds 127 floats) */
+    ce_case(&g, &seed, 13, 100, 1.0f, "[1 KiB limit] ", NULL);
     unsetenv("SRLM_MAX_BINDING_BYTES");
     ce_free(&a), ce_free(&b), ce_free(&c), ce_free(&d);
     return gpu_test_finish(&g, "test_ops_loss");
