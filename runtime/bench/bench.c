@@ -63,6 +63,7 @@ static const struct {
     {"embedding", srlm_bench_ops_embedding},
     {"loss", srlm_bench_ops_loss},
     {"adamw", srlm_bench_ops_adamw},
+    {"attn", srlm_bench_ops_attn},
 };
 
 static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {
