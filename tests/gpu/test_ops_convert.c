@@ -91,11 +91,13 @@ int main(void) {
     gpu_env g;
     if (!gpu_env_init(&g)) return 1;
     unsigned long long seed = 0xc0de0002ull;
-    const uint64_t sizes[] = {1, 7, 13, 127, 1000, 4099, 100001};
+    const uint64_t sizes[] = {1, 2, 7, 13, 127, 1000, 4098, 4099, 100001}; /* every n % 4 */
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) test_narrow(&g, &seed, sizes[s], "");
     test_widen(&g, 65536, "");
     test_widen(&g, 4099, "");
     test_widen(&g, 1, "");
+    test_widen(&g, 2, "");
+    test_widen(&g, 65534, "");
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     test_narrow(&g, &seed, 4099, "[1 KiB limit] ");
     test_widen(&g, 65535, "[1 KiB limit] ");
