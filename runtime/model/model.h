@@ -42,6 +42,10 @@ srlm_status srlm_model_alloc(srlm_ctx *ctx, const srlm_model_config *cfg, srlm_d
 /* Converts and uploads every tensor from a weights source into m. */
 srlm_status srlm_model_upload(srlm_model *m, const srlm_weights *ws);
 
+/* Writes every tensor (HF names) to a safetensors file in dtype (f32, f16 or bf16, rounding
+ * to nearest even), reading back from the device tensor by tensor; atomic (temp + rename). */
+srlm_status srlm_model_save_safetensors(srlm_model *m, const char *path, srlm_dtype dtype);
+
 /* Bytes of one stored matrix element (F32: 4, F16: 2). */
 size_t srlm_model_elem_size(const srlm_model *m);
 

@@ -293,8 +293,8 @@ srlm_status srlm_train_record_fwdbwd(srlm_cmd *c, srlm_train_model *tm) {
 
 srlm_status srlm_train_record_step(srlm_cmd *c, srlm_train_model *tm, float beta1, float beta2, float eps, float max_norm) {
     size_t n = tm->ntensors;
-    srlm_buf *gs = malloc(n * sizeof *gs);
-    uint64_t *ns = malloc(n * sizeof *ns);
+    srlm_buf *gs = calloc(n ? n : 1, sizeof *gs);
+    uint64_t *ns = calloc(n ? n : 1, sizeof *ns);
     if (!gs || !ns) {
         free(gs), free(ns);
         return srlm_errorf(SRLM_ERR_OOM, "out of host memory recording the optimizer step");
