@@ -121,6 +121,91 @@ typedef enum srlm_dtype {
     SRLM_DTYPE_BF16 = 2,
     SRLM_DTYPE_Q8_0 = 3,
 } srlm_dtype;
+/* ---- Tokenizers and chat (runtime/text/) -------------------------------------------
+ * Byte-level BPE (Qwen2/Qwen2.5, GPT-2 style) from a Hugging Face tokenizer.json, and
+ * SentencePiece BPE (llama "spm") from GGUF metadata. Token ids are int32. A tokenizer is
+ * immutable once created: encode, decode and lookups may run on several threads at once. */
+typedef struct srlm_tokenizer srlm_tokenizer;
+
+/* Loads a tokenizer from `path`: a model folder holding tokenizer.json (and optionally
+ * tokenizer_config.json, which supplies bos/eos and the chat default), a tokenizer.json
+ * file, or a GGUF file (tokenizer.ggml.* metadata). Errors: SRLM_ERR_NOT_FOUND / IO for
+ * missing files, SRLM_ERR_FORMAT for malformed ones (naming the file), SRLM_ERR_UNSUPPORTED
+ * for tokenizer kinds this library does not implement. */
+srlm_status srlm_tokenizer_create(const char *path, srlm_tokenizer **out);
+/* The same from tokenizer.json text in memory; `name` (may be NULL) is used in errors. */
+srlm_status srlm_tokenizer_create_from_json(const char *json, size_t len, const char *name,
+                                            srlm_tokenizer **out);
+void srlm_tokenizer_destroy(srlm_tokenizer *tok); /* accepts NULL */
+
+enum {
+    SRLM_ENCODE_SPECIAL = 1, /* match special tokens such as <|im_start|> in the text */
+    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one */
+};
+/* Encodes len bytes of UTF-8 text. Added tokens not marked special are always matched;
+ * special ones only with SRLM_ENCODE_SPECIAL. On success *ids is a malloc'd array of *n_ids
+ * ids (free() it; non-NULL even when empty). Errors: SRLM_ERR_INVALID for ill-formed UTF-8
+ * (the message names the byte offset), SRLM_ERR_OOM. */
+srlm_status srlm_tokenizer_encode(const srlm_tokenizer *tok, const char *text, size_t len,
+                                  unsigned flags, int32_t **ids, size_t *n_ids);
+
+enum {
+    SRLM_DECODE_SKIP_SPECIAL = 1, /* special/control tokens produce no text */
+};
+/* Decodes ids to text (malloc'd, NUL-terminated, free() it; *len may be NULL). Ids without
+ * text (e.g. Qwen2.5's 151665..151935 embedding rows, or any id >= vocab size) produce
+ * nothing; ill-formed UTF-8 produced by odd id sequences becomes U+FFFD. Negative ids are
+ * SRLM_ERR_INVALID. SentencePiece's dummy-prefix space before the first token is removed. */
+srlm_status srlm_tokenizer_decode(const srlm_tokenizer *tok, const int32_t *ids, size_t n,
+                                  unsigned flags, char **text, size_t *len);
+/* The bytes token id decodes to (not NUL-terminated; may be part of a UTF-8 character),
+ * or NULL (and *len 0) for ids without text. Owned by the tokenizer. */
+const char *srlm_tokenizer_piece(const srlm_tokenizer *tok, int32_t id, size_t *len);
+int32_t srlm_tokenizer_vocab_size(const srlm_tokenizer *tok); /* highest id with text + 1 */
+int32_t srlm_tokenizer_bos(const srlm_tokenizer *tok);        /* -1 when none */
+int32_t srlm_tokenizer_eos(const srlm_tokenizer *tok);        /* -1 when none */
+int srlm_tokenizer_is_special(const srlm_tokenizer *tok, int32_t id);
+/* The id of an added/special token by its content ("<|im_end|>", "<s>"), or of a regular
+ * token by its decoded bytes (BPE: " Hello") or its piece (SentencePiece: "\u2581Hello").
+ * SRLM_ERR_NOT_FOUND when absent. */
+srlm_status srlm_tokenizer_find(const srlm_tokenizer *tok, const char *text, int32_t *id);
+/* Writes a byte-level tokenizer.json for small test models: ids 0..255 are the bytes (no
+ * merges), then <|endoftext|> 256, <|im_start|> 257, <|im_end|> 258, <|mask|> 259 (all
+ * special), Qwen2.5's pre-tokenizer regex, no normaliser. Written atomically (temporary
+ * name, rename). Errors: SRLM_ERR_IO, SRLM_ERR_OOM. */
+srlm_status srlm_tokenizer_write_byte_level(const char *path);
+/* Encodes text `repeats` times and reports the best speed in MB/s (1e6 bytes per second of
+ * the calling thread's CPU time, i.e. one core) and the token count. For benchmarks/tests. */
+srlm_status srlm_tokenizer_bench(const srlm_tokenizer *tok, const char *text, size_t len,
+                                 int repeats, double *mb_per_s, size_t *n_tokens);
+
+/* Streaming decoder: feed ids one at a time; each push returns the text that became
+ * complete. It never returns part of a UTF-8 character: incomplete bytes are held back
+ * until the next push completes them (ill-formed bytes become U+FFFD). The returned text
+ * is owned by the decoder and valid until the next call. The tokenizer must outlive it. */
+typedef struct srlm_detokenizer srlm_detokenizer;
+srlm_status srlm_detokenizer_create(const srlm_tokenizer *tok, unsigned flags /* SRLM_DECODE_* */,
+                                    srlm_detokenizer **out);
+srlm_status srlm_detokenizer_push(srlm_detokenizer *d, int32_t id, const char **text, size_t *len);
+/* Ends the stream: held-back bytes that never completed come out as U+FFFD. */
+srlm_status srlm_detokenizer_flush(srlm_detokenizer *d, const char **text, size_t *len);
+void srlm_detokenizer_reset(srlm_detokenizer *d); /* start a new stream, dropping held bytes */
+void srlm_detokenizer_destroy(srlm_detokenizer *d); /* accepts NULL */
+
+/* Chat rendering. Roles: "system", "user", "assistant", "tool". */
+typedef struct srlm_chat_message {
+    const char *role;
+    const char *content;
+} srlm_chat_message;
+/* Renders messages with the tokenizer's chat format: ChatML (Qwen2.5-Instruct's template,
+ * without tool definitions) when the vocabulary has <|im_start|> and <|im_end|>; the Qwen
+ * default system prompt is used when the first message is not a system message (unless a
+ * tokenizer_config.json chat template without it was loaded). With add_generation_prompt
+ * the text ends with the assistant header. *out is malloc'd (free() it). Errors:
+ * SRLM_ERR_UNSUPPORTED when the tokenizer has no chat format, SRLM_ERR_INVALID for an
+ * unknown role, a NULL field or no messages. Encode the result with SRLM_ENCODE_SPECIAL. */
+srlm_status srlm_chat_render(const srlm_tokenizer *tok, const srlm_chat_message *msgs, size_t n,
+                             int add_generation_prompt, char **out);
 
 /* ---- Sampling parameters (runtime/decode) -------------------------------------------
  * What `srlm generate` / `chat` and the decode loops take per sequence. The order of the

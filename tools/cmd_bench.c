@@ -4,8 +4,10 @@
 
 #include <string.h>
 
+int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
+
 static void usage(FILE *f) {
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw [options]\n"
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw [options] | tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n");
 }
 
@@ -13,6 +15,7 @@ int cmd_bench(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     const char *what = argv[1];
     if (!strcmp(what, "-h") || !strcmp(what, "--help")) { usage(stdout); return 0; }
+    if (!strcmp(what, "tokenizer")) return cmd_bench_tokenizer(argc - 1, argv + 1); /* no device needed */
     cli_common common;
     cli_common_init(&common);
     srlm_bench_opts bo;

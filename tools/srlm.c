@@ -14,10 +14,13 @@ static int cmd_version(int argc, char **argv) {
     return 0;
 }
 
+int cmd_tokenize(int argc, char **argv);
+
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw", cmd_bench},
+    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
 };
 
 static void usage(FILE *f) {
