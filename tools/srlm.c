@@ -7,6 +7,7 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -20,6 +21,7 @@ static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw", cmd_bench},
+    {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
 };
 
