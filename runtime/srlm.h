@@ -289,7 +289,7 @@ typedef struct srlm_data_stats {
     size_t truncated_tokens;            /* tokens cut off */
     size_t no_loss;                     /* samples left without any loss token (e.g. truncated prompt) */
     size_t txt_chunks;                  /* seq_len windows cut from .txt files (not truncation) */
-    size_t meap_copies;                 /* SFT masked copies emitted so far */
+    size_t meap_copies;                 /* SFT masked copies made so far (all epochs) */
     size_t concat_split;                /* concat pairs longer than seq_len emitted as two sequences */
 } srlm_data_stats;
 void srlm_dataset_stats(const srlm_dataset *ds, srlm_data_stats *s);
