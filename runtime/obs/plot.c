@@ -73,7 +73,9 @@ static void line(canvas *c, float x0, float y0, float x1, float y1, float r, rgb
 static int text_width(const char *s, int scale) { return stb_easy_font_width((char *)s) * scale; }
 
 static void text(canvas *c, int x, int y, const char *s, rgb col, int scale) {
-    static char buf[64 * 1024];
+    /* ~270 bytes of quads per character (stb_easy_font's estimate); a label that does not
+     * fit is cut, which the fixed label lengths here never reach */
+    char buf[32 * 1024];
     int nq = stb_easy_font_print(0, 0, (char *)s, NULL, buf, (int)sizeof buf);
     for (int q = 0; q < nq; q++) {
         const float *v = (const float *)(buf + (size_t)q * 64);
@@ -313,7 +315,7 @@ srlm_status srlm_plot_metrics(const char *db_path, const char *const *names, siz
         const char *base = strrchr(db_path, '/');
         base = base ? base + 1 : db_path;
         char title[160];
-        snprintf(title, sizeof title, "%s", base);
+        snprintf(title, sizeof title, "%.100s", base);
         draw(&c, &d, title);
         if (!stbi_write_png(tmp, width, height, 3, c.px, width * 3)) {
             st = srlm_errorf(SRLM_ERR_IO, "%s: cannot write PNG", tmp);
