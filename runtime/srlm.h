@@ -383,6 +383,101 @@ void srlm_bench_model_opts_default(srlm_bench_model_opts *o);
 srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 srlm_status srlm_bench_prefill(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 
+/* ---- Training data (runtime/train/) ------------------------------------------------
+ * JSONL datasets ({"messages":[...]} rendered with the chat template, {"prompt","completion"},
+ * {"text"}) or plain .txt files, tokenised once at open and held in memory; batches of
+ * (input ids, target ids, loss weights, segment ids, positions) with the usual shift: the
+ * logit at position i predicts targets[i] = the original token i+1. Optional MEAP masking
+ * (docs/papers.md §2). Seeded shuffling per epoch; a held-out evaluation split; a cursor
+ * for resume. */
+typedef enum srlm_meap_mode {
+    SRLM_MEAP_OFF = 0,
+    SRLM_MEAP_PRETRAIN = 1, /* mask ratio of every sequence's positions 0..L-2 */
+    SRLM_MEAP_SFT = 2,      /* a masked copy of each example whose answer has > 50 tokens */
+} srlm_meap_mode;
+
+typedef struct srlm_data_options {
+    int seq_len;           /* maximum tokens of one sequence (T); longer samples are truncated and counted */
+    int batch;             /* sequences per batch (B) */
+    int pack;              /* 1: pack several samples per sequence (segment ids, positions restart) */
+    uint64_t seed;         /* shuffling, the evaluation split and MEAP draws */
+    double eval_fraction;  /* held out of the data file when eval_path is NULL (0: no split) */
+    const char *eval_path; /* a separate evaluation file, or NULL */
+    srlm_meap_mode meap;
+    float meap_ratio;      /* 0: 0.15 for pre-training, 0.10 for SFT */
+    int meap_concat;       /* SFT: 0 = `separate` (two sequences), 1 = `concat` (one sequence, two segments) */
+    int32_t mask_id;       /* -1: vocab_rows - 1 (151935 for Qwen2.5) */
+    int32_t vocab_rows;    /* embedding rows of the model (0: unknown; then mask_id must be set for MEAP) */
+} srlm_data_options;
+/* seq_len 1024, batch 1, no packing, seed 0, no evaluation split, MEAP off, mask_id -1. */
+void srlm_data_options_default(srlm_data_options *o);
+
+typedef struct srlm_dataset srlm_dataset;
+/* Reads and tokenises `path` (and o->eval_path) with `tok` (used only during the call).
+ * Errors: SRLM_ERR_IO (unreadable file), SRLM_ERR_FORMAT naming FILE:LINE for malformed JSON,
+ * a line without "messages" / "prompt"+"completion" / "text", a conversation without an
+ * assistant turn after the first message; SRLM_ERR_INVALID for an empty dataset (or an empty
+ * train split) and bad options; SRLM_ERR_OOM. */
+srlm_status srlm_dataset_open(const srlm_tokenizer *tok, const char *path, const srlm_data_options *o,
+                              srlm_dataset **out);
+void srlm_dataset_destroy(srlm_dataset *ds); /* accepts NULL */
+
+typedef struct srlm_data_stats {
+    size_t train_samples, eval_samples; /* after the split */
+    size_t train_tokens, eval_tokens;   /* after truncation */
+    size_t loss_tokens;                 /* train tokens that carry loss */
+    size_t truncated;                   /* samples cut to seq_len (both splits) */
+    size_t truncated_tokens;            /* tokens cut off */
+    size_t no_loss;                     /* samples left without any loss token (e.g. truncated prompt) */
+    size_t txt_chunks;                  /* seq_len windows cut from .txt files (not truncation) */
+    size_t meap_copies;                 /* SFT masked copies made so far (all epochs) */
+    size_t concat_split;                /* concat pairs longer than seq_len emitted as two sequences */
+} srlm_data_stats;
+void srlm_dataset_stats(const srlm_dataset *ds, srlm_data_stats *s);
+
+/* One batch, row-major (B,T). Arrays are owned by the batch: zero-initialise it, let
+ * srlm_dataset_next_batch (re)fill it, and release with srlm_batch_free. Padding and unused
+ * rows have ids 0, targets 0, weight 0, seg -1. */
+typedef struct srlm_batch {
+    int B, T;          /* T: the longest row (padding) or seq_len (packing) */
+    int rows;          /* rows holding data (<= B; the last batch of an epoch may have fewer) */
+    int32_t *ids;      /* (B,T) inputs (MASK where MEAP masked) */
+    int32_t *targets;  /* (B,T) the original token at t+1 */
+    float *weights;    /* (B,T) loss weight of the prediction at t */
+    int32_t *seg;      /* (B,T) segment per token: attention only within a segment */
+    int32_t *pos;      /* (B,T) RoPE position, 0 at each segment start */
+    size_t n_loss;     /* weights summed */
+    size_t cap;
+} srlm_batch;
+void srlm_batch_free(srlm_batch *b);
+
+enum { SRLM_SPLIT_TRAIN = 0, SRLM_SPLIT_EVAL = 1 };
+/* Fills the next batch of `split`. Train: shuffled per epoch (key (seed, epoch)), epochs
+ * never end (the epoch advances after the last batch, on which *last is 1). Eval: in file
+ * order, without MEAP; *last is 1 on the batch that ends the pass, and the next call starts
+ * again. A split without samples gives rows == 0 and *last == 1. Errors: SRLM_ERR_OOM. */
+srlm_status srlm_dataset_next_batch(srlm_dataset *ds, int split, srlm_batch *b, int *last);
+
+/* The train position for resume: epoch, index into that epoch's order, and how many of that
+ * sample's sequences (1, or 2 with a separate MEAP copy) were already emitted. */
+typedef struct srlm_data_cursor {
+    uint64_t epoch, index, part;
+} srlm_data_cursor;
+srlm_data_cursor srlm_dataset_cursor(const srlm_dataset *ds);
+/* Restores a cursor; SRLM_ERR_INVALID when it lies outside the dataset. */
+srlm_status srlm_dataset_seek(srlm_dataset *ds, srlm_data_cursor c);
+
+/* ---- Plots (runtime/obs/) ------------------------------------------------------------ */
+/* Draws metrics of a run database (table metrics(run, step, name, value)) as a line chart:
+ * one line per (run, metric), x = step, with axes, round ticks, labels, title and legend,
+ * and writes a PNG atomically (temporary name, rename). names: n_names metric names, or
+ * n_names == 0 for every metric in the file. width/height 0: 960x540. The database is
+ * opened read-only. Errors: SRLM_ERR_IO / SRLM_ERR_SQL (the message names the file or
+ * statement), SRLM_ERR_NOT_FOUND when a named metric has no rows (or the file none),
+ * SRLM_ERR_INVALID for a too small size. */
+srlm_status srlm_plot_metrics(const char *db_path, const char *const *names, size_t n_names,
+                              const char *png_path, int width, int height);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@ int cmd_forward(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -27,6 +28,7 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"generate", "stream a continuation of a prompt", cmd_generate},
