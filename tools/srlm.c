@@ -5,6 +5,9 @@
 #include <string.h>
 
 
+int cmd_query(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
     printf("srlm %s\n", SRLM_VERSION);
@@ -13,6 +16,8 @@ static int cmd_version(int argc, char **argv) {
 
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"query", "run one SQL statement in the read-only sandbox", cmd_query},
+    {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,503 @@
+/* eval.c: execution-accuracy evaluation over Spider- or BIRD-format data: loads the data and
+ * predictions, runs gold and predicted SQL in the sandbox, matches results with the data's
+ * rule and writes the summary, the JSON report and run-database rows. Predictions come from a
+ * callback (a file here; a model-driven source plugs in the same way). It never prints. */
+#include "sql/sandbox.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+static srlm_status read_file(const char *path, char **out, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return srlm_errorf(SRLM_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    sqlbuf b = {0};
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) sqlbuf_put(&b, tmp, n);
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(b.p); return srlm_errorf(SRLM_ERR_IO, "reading '%s' failed", path); }
+    size_t total = b.n;
+    SRLM_TRY(sqlbuf_finish(&b, out));
+    if (len) *len = total;
+    return NULL;
+}
+
+/* ---- dataset --------------------------------------------------------------------------------- */
+
+struct srlm_sql_dataset {
+    cJSON *root;
+    srlm_sql_data_format fmt;
+    size_t n;
+    srlm_sql_example *ex;
+};
+
+void srlm_sql_dataset_free(srlm_sql_dataset *d) {
+    if (!d) return;
+    cJSON_Delete(d->root);
+    free(d->ex);
+    free(d);
+}
+size_t srlm_sql_dataset_count(const srlm_sql_dataset *d) { return d->n; }
+srlm_sql_data_format srlm_sql_dataset_format(const srlm_sql_dataset *d) { return d->fmt; }
+const srlm_sql_example *srlm_sql_dataset_get(const srlm_sql_dataset *d, size_t i) { return i < d->n ? &d->ex[i] : NULL; }
+
+static srlm_status field(const cJSON *o, size_t i, const char *name, const char *path, const char **out) {
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!f) return srlm_errorf(SRLM_ERR_FORMAT, "%s: entry %zu: missing field '%s'", path, i, name);
+    if (!cJSON_IsString(f)) return srlm_errorf(SRLM_ERR_FORMAT, "%s: entry %zu: field '%s' is not a string", path, i, name);
+    *out = f->valuestring;
+    return NULL;
+}
+
+srlm_status srlm_sql_dataset_load(const char *path, srlm_sql_data_format fmt, srlm_sql_dataset **out) {
+    *out = NULL;
+    char *text = NULL;
+    SRLM_TRY(read_file(path, &text, NULL));
+    cJSON *root = cJSON_Parse(text);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        srlm_status st = srlm_errorf(SRLM_ERR_FORMAT, "%s: not valid JSON (near byte %ld)", path,
+                                     at ? (long)(at - text) : -1L);
+        free(text);
+        return st;
+    }
+    free(text);
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        return srlm_errorf(SRLM_ERR_FORMAT, "%s: expected a JSON list of questions", path);
+    }
+    srlm_sql_dataset *d = calloc(1, sizeof *d);
+    if (!d) { cJSON_Delete(root); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    d->root = root;
+    d->n = (size_t)cJSON_GetArraySize(root);
+    if (fmt == SRLM_SQL_DATA_AUTO) {
+        /* BIRD names the gold query "SQL", Spider "query" */
+        const cJSON *first = d->n ? cJSON_GetArrayItem(root, 0) : NULL;
+        if (first && cJSON_GetObjectItemCaseSensitive(first, "SQL")) fmt = SRLM_SQL_DATA_BIRD;
+        else if (first && cJSON_GetObjectItemCaseSensitive(first, "query")) fmt = SRLM_SQL_DATA_SPIDER;
+        else if (!first) fmt = SRLM_SQL_DATA_SPIDER;
+        else {
+            srlm_sql_dataset_free(d);
+            return srlm_errorf(SRLM_ERR_FORMAT, "%s: entry 0 has neither 'query' (Spider) nor 'SQL' (BIRD): "
+                               "cannot tell the format (use --format)", path);
+        }
+    }
+    d->fmt = fmt;
+    d->ex = calloc(d->n ? d->n : 1, sizeof *d->ex);
+    if (!d->ex) { srlm_sql_dataset_free(d); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    srlm_status st = NULL;
+    size_t i = 0;
+    for (const cJSON *o = root->child; o && !st; o = o->next, i++) {
+        srlm_sql_example *e = &d->ex[i];
+        if (!cJSON_IsObject(o)) { st = srlm_errorf(SRLM_ERR_FORMAT, "%s: entry %zu is not an object", path, i); break; }
+        if ((st = field(o, i, "question", path, &e->question))) break;
+        if ((st = field(o, i, "db_id", path, &e->db_id))) break;
+        if (fmt == SRLM_SQL_DATA_BIRD) {
+            if ((st = field(o, i, "SQL", path, &e->gold_sql))) break;
+            if ((st = field(o, i, "evidence", path, &e->evidence))) break;
+            if ((st = field(o, i, "difficulty", path, &e->difficulty))) break;
+        } else {
+            if ((st = field(o, i, "query", path, &e->gold_sql))) break;
+        }
+        if (!*e->db_id || strchr(e->db_id, '/') || strstr(e->db_id, ".."))
+            st = srlm_errorf(SRLM_ERR_FORMAT, "%s: entry %zu: db_id '%s' is not a plain name", path, i, e->db_id);
+    }
+    if (st) { srlm_sql_dataset_free(d); return st; }
+    *out = d;
+    return NULL;
+}
+
+/* ---- predictions -------------------------------------------------------------------------- */
+
+void srlm_sql_predictions_free(char **p, size_t n) {
+    if (!p) return;
+    for (size_t i = 0; i < n; i++) free(p[i]);
+    free(p);
+}
+
+static int py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+srlm_status srlm_sql_predictions_load(const char *path, size_t expected, char ***out, size_t *nout) {
+    *out = NULL;
+    *nout = 0;
+    char *text = NULL;
+    size_t len = 0;
+    SRLM_TRY(read_file(path, &text, &len));
+    const char *p = text;
+    while (py_space(*p)) p++;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    srlm_status st = NULL;
+    if (*p == '[') {
+        cJSON *root = cJSON_Parse(text);
+        if (!root || !cJSON_IsArray(root)) {
+            st = srlm_errorf(SRLM_ERR_FORMAT, "%s: starts with '[' but is not a JSON list", path);
+        } else {
+            size_t k = 0;
+            for (const cJSON *it = root->child; it && !st; it = it->next, k++) {
+                if (!cJSON_IsString(it)) { st = srlm_errorf(SRLM_ERR_FORMAT, "%s: entry %zu is not a string", path, k); break; }
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    char **nv = realloc(v, cap * sizeof *nv);
+                    if (!nv) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+                    v = nv;
+                }
+                v[n] = strdup(it->valuestring);
+                if (!v[n]) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+                n++;
+            }
+        }
+        cJSON_Delete(root);
+    } else {
+        /* Spider's evaluator: [l.strip().split('\t') for l in f if l.strip()] -> first field */
+        const char *s = text, *end = text + len;
+        while (s < end && !st) {
+            const char *e = memchr(s, '\n', (size_t)(end - s));
+            if (!e) e = end;
+            const char *a = s, *b = e;
+            while (a < b && py_space(*a)) a++;
+            while (b > a && py_space(b[-1])) b--;
+            if (b > a) {
+                const char *tab = memchr(a, '\t', (size_t)(b - a));
+                if (tab) b = tab;
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    char **nv = realloc(v, cap * sizeof *nv);
+                    if (!nv) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+                    v = nv;
+                }
+                v[n] = malloc((size_t)(b - a) + 1);
+                if (!v[n]) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+                memcpy(v[n], a, (size_t)(b - a));
+                v[n][b - a] = '\0';
+                n++;
+            }
+            s = e + 1;
+        }
+    }
+    free(text);
+    if (!st && expected && n != expected)
+        st = srlm_errorf(SRLM_ERR_FORMAT, "%s: %zu predictions for %zu questions (one SQL per non-empty line, "
+                         "or a JSON list of strings)", path, n, expected);
+    if (st) { srlm_sql_predictions_free(v, n); return st; }
+    *out = v;
+    *nout = n;
+    return NULL;
+}
+
+/* ---- evaluation ----------------------------------------------------------------------------- */
+
+typedef struct entry {
+    char *question, *gold_sql, *db_id, *difficulty;
+} entry;
+
+struct srlm_sql_eval_report {
+    size_t n, correct;
+    srlm_sql_verdict *v;
+    entry *e;
+    srlm_sql_rule rule;
+    srlm_sql_data_format fmt;
+    int64_t timeout_ms;
+    double seconds;
+};
+
+size_t srlm_sql_eval_count(const srlm_sql_eval_report *r) { return r->n; }
+size_t srlm_sql_eval_correct(const srlm_sql_eval_report *r) { return r->correct; }
+const srlm_sql_verdict *srlm_sql_eval_verdict(const srlm_sql_eval_report *r, size_t i) { return i < r->n ? &r->v[i] : NULL; }
+double srlm_sql_eval_seconds(const srlm_sql_eval_report *r) { return r->seconds; }
+
+void srlm_sql_eval_report_free(srlm_sql_eval_report *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].predicted_sql);
+        free(r->v[i].error);
+        free(r->v[i].gold_error);
+        free(r->e[i].question);
+        free(r->e[i].gold_sql);
+        free(r->e[i].db_id);
+        free(r->e[i].difficulty);
+    }
+    free(r->v);
+    free(r->e);
+    free(r);
+}
+
+typedef struct conn { char *db_id; srlm_sql_db *db; } conn;
+
+static srlm_status get_conn(conn **cs, size_t *nc, const char *dir, const char *db_id, int64_t timeout_ms,
+                            srlm_sql_db **out) {
+    for (size_t i = 0; i < *nc; i++)
+        if (!strcmp((*cs)[i].db_id, db_id)) { *out = (*cs)[i].db; return NULL; }
+    sqlbuf p = {0};
+    sqlbuf_printf(&p, "%s/%s/%s.sqlite", dir, db_id, db_id);
+    char *path = NULL;
+    SRLM_TRY(sqlbuf_finish(&p, &path));
+    srlm_sql_limits lim;
+    srlm_sql_limits_default(&lim);
+    /* Evaluation keeps whole results (a truncated result cannot be compared) and lets the
+     * gold queries of real benchmarks run: larger caps than the decode loop's. */
+    lim.deadline_ms = timeout_ms;
+    lim.max_rows = 10000000;
+    lim.max_bytes = 1LL << 30;
+    lim.max_sql_length = 1000000;
+    lim.max_length = 1000000;
+    lim.max_vdbe_op = 1000000;
+    lim.max_expr_depth = 1000;
+    lim.max_compound_select = 500;
+    srlm_sql_db *db = NULL;
+    srlm_status st = srlm_sql_open(path, &lim, &db);
+    free(path);
+    if (st) return srlm_status_wrap(st, "database of '%s': ", db_id);
+    conn *ncs = realloc(*cs, (*nc + 1) * sizeof *ncs);
+    char *id = strdup(db_id);
+    if (!ncs || !id) {
+        free(id);
+        if (ncs) *cs = ncs;
+        srlm_sql_close(db);
+        return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    }
+    *cs = ncs;
+    (*cs)[*nc].db_id = id;
+    (*cs)[*nc].db = db;
+    (*nc)++;
+    *out = db;
+    return NULL;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static char *describe(const srlm_sql_result *r) {
+    const char *what = r->outcome == SRLM_SQL_TIMEOUT ? "timeout" : r->outcome == SRLM_SQL_REFUSED ? "refused" : "error";
+    size_t n = strlen(what) + strlen(r->error ? r->error : "") + 4;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s: %s", what, r->error ? r->error : "");
+    return s;
+}
+
+/* Executes one question; fills v. Returns an error only for out-of-memory. */
+static srlm_status score_one(srlm_sql_db *db, srlm_sql_rule rule, int64_t timeout_ms, const char *gold,
+                             const char *pred, srlm_sql_verdict *v) {
+    char *g = NULL, *p = NULL;
+    srlm_status st = NULL;
+    if (rule == SRLM_SQL_RULE_SPIDER) {
+        if ((st = srlm_sql_spider_preprocess(gold, &g))) return st;
+        if ((st = srlm_sql_spider_preprocess(pred, &p))) { free(g); return st; }
+    } else {
+        g = strdup(gold);
+        p = strdup(pred);
+        if (!g || !p) { free(g); free(p); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    }
+    int order = rule == SRLM_SQL_RULE_SPIDER && srlm_sql_spider_order_matters(g);
+    srlm_sql_result *gr = NULL, *pr = NULL;
+    if ((st = srlm_sql_exec(db, g, strlen(g), timeout_ms, &gr))) goto out;
+    v->gold_ms = gr->elapsed_ms;
+    if (gr->outcome != SRLM_SQL_ROWS || gr->truncated) {
+        v->gold_error = gr->outcome != SRLM_SQL_ROWS ? describe(gr) : strdup("gold result too large (truncated)");
+        goto out;
+    }
+    if ((st = srlm_sql_exec(db, p, strlen(p), timeout_ms, &pr))) goto out;
+    v->pred_ms = pr->elapsed_ms;
+    if (pr->outcome != SRLM_SQL_ROWS) { v->error = describe(pr); goto out; }
+    if (pr->truncated) { v->error = strdup("result too large (truncated by the sandbox caps)"); goto out; }
+    v->correct = srlm_sql_results_match(gr, pr, rule, order);
+out:
+    srlm_sql_result_free(gr);
+    srlm_sql_result_free(pr);
+    free(g);
+    free(p);
+    return st;
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opts *o,
+                              srlm_sql_predict_fn predict, void *predict_ctx, srlm_sql_eval_report **out) {
+    *out = NULL;
+    if (!o || !o->db_dir || !predict) return srlm_errorf(SRLM_ERR_INVALID, "srlm_sql_eval_run: missing db_dir or predictor");
+    srlm_sql_eval_report *r = calloc(1, sizeof *r);
+    if (!r) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    r->fmt = d->fmt;
+    r->rule = o->rule_set ? o->rule : d->fmt == SRLM_SQL_DATA_BIRD ? SRLM_SQL_RULE_BIRD : SRLM_SQL_RULE_SPIDER;
+    r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : d->fmt == SRLM_SQL_DATA_BIRD ? 30000 : 60000;
+    r->v = calloc(d->n ? d->n : 1, sizeof *r->v);
+    r->e = calloc(d->n ? d->n : 1, sizeof *r->e);
+    if (!r->v || !r->e) { srlm_sql_eval_report_free(r); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    conn *cs = NULL;
+    size_t nc = 0;
+    srlm_status st = NULL;
+    int64_t t0 = mono_ns();
+    for (size_t i = 0; i < d->n && !st; i++) {
+        const srlm_sql_example *ex = &d->ex[i];
+        entry *e = &r->e[i];
+        r->n = i + 1;
+        e->question = dup_or_null(ex->question);
+        e->gold_sql = dup_or_null(ex->gold_sql);
+        e->db_id = dup_or_null(ex->db_id);
+        e->difficulty = dup_or_null(ex->difficulty);
+        srlm_sql_verdict *v = &r->v[i];
+        char *pred = NULL;
+        if ((st = predict(predict_ctx, i, ex, &pred))) break;
+        v->predicted_sql = pred;
+        srlm_sql_db *db = NULL;
+        if ((st = get_conn(&cs, &nc, o->db_dir, ex->db_id, r->timeout_ms, &db))) {
+            st = srlm_status_wrap(st, "question %zu: ", i);
+            break;
+        }
+        if (!pred) v->error = strdup("no prediction");
+        else st = score_one(db, r->rule, r->timeout_ms, ex->gold_sql, pred, v);
+        if (v->correct) r->correct++;
+        if (o->progress) o->progress(o->progress_ctx, i + 1, d->n, r->correct);
+    }
+    r->seconds = (double)(mono_ns() - t0) / 1e9;
+    for (size_t i = 0; i < nc; i++) {
+        srlm_sql_close(cs[i].db);
+        free(cs[i].db_id);
+    }
+    free(cs);
+    if (st) { srlm_sql_eval_report_free(r); return st; }
+    *out = r;
+    return NULL;
+}
+
+/* ---- reports ---------------------------------------------------------------------------------- */
+
+static const char *verdict_name(const srlm_sql_verdict *v) {
+    if (v->correct) return "correct";
+    if (v->gold_error) return "gold_error";
+    if (v->error) return "error";
+    return "wrong";
+}
+
+static const char *const bird_levels[3] = {"simple", "moderate", "challenging"};
+
+srlm_status srlm_sql_eval_summary(const srlm_sql_eval_report *r, char **out) {
+    sqlbuf b = {0};
+    size_t errors = 0, gold_errors = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->v[i].gold_error) gold_errors++;
+        else if (r->v[i].error) errors++;
+    }
+    sqlbuf_printf(&b, "rule: %s; timeout %lld ms; %.2f s\n",
+                  r->rule == SRLM_SQL_RULE_BIRD ? "BIRD (set of rows, columns in order, DISTINCT kept)"
+                                                 : "Spider (multiset of rows, order only with ORDER BY, any "
+                                                   "column permutation, DISTINCT removed)",
+                  (long long)r->timeout_ms, r->seconds);
+    if (r->fmt == SRLM_SQL_DATA_BIRD) {
+        size_t cnt[4] = {0}, ok[4] = {0};
+        for (size_t i = 0; i < r->n; i++) {
+            for (int k = 0; k < 3; k++)
+                if (r->e[i].difficulty && !strcmp(r->e[i].difficulty, bird_levels[k])) {
+                    cnt[k]++;
+                    ok[k] += (size_t)r->v[i].correct;
+                }
+            cnt[3]++;
+            ok[3] += (size_t)r->v[i].correct;
+        }
+        sqlbuf_printf(&b, "%-10s %12s %12s %12s %12s\n", "", "simple", "moderate", "challenging", "total");
+        sqlbuf_printf(&b, "%-10s", "count");
+        for (int k = 0; k < 4; k++) sqlbuf_printf(&b, " %12zu", cnt[k]);
+        sqlbuf_printf(&b, "\n%-10s", "accuracy");
+        for (int k = 0; k < 4; k++) {
+            if (cnt[k]) sqlbuf_printf(&b, " %12.4f", (double)ok[k] / (double)cnt[k]);
+            else sqlbuf_printf(&b, " %12s", "-");
+        }
+        sqlbuf_puts(&b, "\n");
+    } else {
+        sqlbuf_printf(&b, "%-10s %12s %12s %12s\n", "", "questions", "correct", "errors");
+        sqlbuf_printf(&b, "%-10s %12zu %12zu %12zu\n", "total", r->n, r->correct, errors);
+    }
+    if (gold_errors) sqlbuf_printf(&b, "gold queries that failed (counted wrong): %zu\n", gold_errors);
+    sqlbuf_printf(&b, "execution accuracy: %.4f (%zu/%zu)\n", r->n ? (double)r->correct / (double)r->n : 0.0,
+                  r->correct, r->n);
+    return sqlbuf_finish(&b, out);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v) {
+    if (v) cJSON_AddStringToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+srlm_status srlm_sql_eval_write_json(const srlm_sql_eval_report *r, const char *path) {
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    cJSON_AddStringToObject(root, "format", r->fmt == SRLM_SQL_DATA_BIRD ? "bird" : "spider");
+    cJSON_AddStringToObject(root, "rule", r->rule == SRLM_SQL_RULE_BIRD ? "bird" : "spider");
+    cJSON_AddNumberToObject(root, "timeout_ms", (double)r->timeout_ms);
+    cJSON_AddNumberToObject(root, "count", (double)r->n);
+    cJSON_AddNumberToObject(root, "correct", (double)r->correct);
+    cJSON_AddNumberToObject(root, "execution_accuracy", r->n ? (double)r->correct / (double)r->n : 0.0);
+    cJSON_AddNumberToObject(root, "seconds", r->seconds);
+    if (r->fmt == SRLM_SQL_DATA_BIRD) {
+        cJSON *bd = cJSON_AddObjectToObject(root, "by_difficulty");
+        for (int k = 0; k < 3 && bd; k++) {
+            size_t c = 0, ok = 0;
+            for (size_t i = 0; i < r->n; i++)
+                if (r->e[i].difficulty && !strcmp(r->e[i].difficulty, bird_levels[k])) { c++; ok += (size_t)r->v[i].correct; }
+            cJSON *lv = cJSON_AddObjectToObject(bd, bird_levels[k]);
+            if (!lv) continue;
+            cJSON_AddNumberToObject(lv, "count", (double)c);
+            cJSON_AddNumberToObject(lv, "correct", (double)ok);
+            cJSON_AddNumberToObject(lv, "execution_accuracy", c ? (double)ok / (double)c : 0.0);
+        }
+    }
+    cJSON *arr = cJSON_AddArrayToObject(root, "verdicts");
+    for (size_t i = 0; i < r->n && arr; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) break;
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddNumberToObject(o, "index", (double)i);
+        add_str(o, "db_id", r->e[i].db_id);
+        add_str(o, "question", r->e[i].question);
+        if (r->e[i].difficulty) add_str(o, "difficulty", r->e[i].difficulty);
+        add_str(o, "verdict", verdict_name(&r->v[i]));
+        add_str(o, "predicted_sql", r->v[i].predicted_sql);
+        add_str(o, "gold_sql", r->e[i].gold_sql);
+        add_str(o, "error", r->v[i].error);
+        if (r->v[i].gold_error) add_str(o, "gold_error", r->v[i].gold_error);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return srlm_errorf(SRLM_ERR_OOM, "out of host memory writing '%s'", path);
+    FILE *f = fopen(path, "wb");
+    if (!f) { free(text); return srlm_errorf(SRLM_ERR_IO, "cannot create '%s': %s", path, strerror(errno)); }
+    size_t n = strlen(text);
+    int bad = fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF;
+    bad |= fclose(f) != 0;
+    free(text);
+    if (bad) return srlm_errorf(SRLM_ERR_IO, "writing '%s' failed", path);
+    return NULL;
+}
+
+srlm_status srlm_sql_eval_write_rundb(const srlm_sql_eval_report *r, srlm_rundb *db, int64_t run_id,
+                                      const char *dataset) {
+    for (size_t i = 0; i < r->n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+        add_str(o, "db_id", r->e[i].db_id);
+        add_str(o, "gold_sql", r->e[i].gold_sql);
+        if (r->e[i].difficulty) add_str(o, "difficulty", r->e[i].difficulty);
+        add_str(o, "error", r->v[i].error);
+        if (r->v[i].gold_error) add_str(o, "gold_error", r->v[i].gold_error);
+        cJSON_AddNumberToObject(o, "pred_ms", r->v[i].pred_ms);
+        cJSON_AddNumberToObject(o, "gold_ms", r->v[i].gold_ms);
+        char *details = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (!details) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+        srlm_status st = srlm_rundb_evaluation(db, run_id, dataset, (int64_t)i, verdict_name(&r->v[i]),
+                                               r->v[i].predicted_sql, details);
+        free(details);
+        SRLM_TRY(st);
+    }
+    return srlm_rundb_flush(db);
+}
