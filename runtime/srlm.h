@@ -196,6 +196,8 @@ typedef struct srlm_reex_parsed {
     char **results;         /* the <result> text after each (NULL when missing) */
     const char *error;      /* why the format is invalid (static text), NULL when ok */
 } srlm_reex_parsed;
+/* text: the whole assistant turn, including the "<think>\n" that srlm_sql_prompt_chatml ends
+ * the prompt with (prepend it to the completion). max_interactions <= 0 means 10. */
 srlm_status srlm_reex_parse(const char *text, int max_interactions, srlm_reex_parsed *out);
 void srlm_reex_parsed_free(srlm_reex_parsed *p);
 typedef struct srlm_reex_weights { double format, exact, execution, entity, exploration; } srlm_reex_weights;
