@@ -74,6 +74,21 @@ static void on_progress(void *ctx, size_t done, size_t total, size_t correct) {
     fflush(stderr);
 }
 
+/* Appends s as a JSON string literal (quotes, backslashes and control bytes escaped). */
+static void json_str(char *out, size_t cap, const char *s) {
+    size_t n = strlen(out);
+    if (n + 2 >= cap) return;
+    out[n++] = '"';
+    for (; *s && n + 8 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { out[n++] = '\\'; out[n++] = (char)c; }
+        else if (c < 0x20) n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+        else out[n++] = (char)c;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+}
+
 static int mkdir_p(const char *dir) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", dir);
@@ -154,12 +169,15 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!st) {
         /* config: the arguments that decide the numbers */
-        char cfg[8192];
-        snprintf(cfg, sizeof cfg, "{\"data\":\"%s\",\"db_dir\":\"%s\",\"predictions\":\"%s\",\"format\":\"%s\","
-                 "\"timeout_s\":%g}", data, db_dir, pred_path, is_bird ? "bird" : "spider", timeout_s);
-        /* paths with quotes or backslashes would break that JSON: keep it valid */
-        for (char *c = cfg; *c; c++)
-            if (*c == '\\') *c = '/';
+        char cfg[16384] = "{\"data\":";
+        json_str(cfg, sizeof cfg, data);
+        strncat(cfg, ",\"db_dir\":", sizeof cfg - strlen(cfg) - 1);
+        json_str(cfg, sizeof cfg, db_dir);
+        strncat(cfg, ",\"predictions\":", sizeof cfg - strlen(cfg) - 1);
+        json_str(cfg, sizeof cfg, pred_path);
+        size_t cl = strlen(cfg);
+        snprintf(cfg + cl, sizeof cfg - cl, ",\"format\":\"%s\",\"timeout_s\":%g}", is_bird ? "bird" : "spider",
+                 timeout_s);
         int64_t run = 0;
         st = srlm_rundb_run_begin(rdb, "eval", cfg, "cpu (SQLite, no model)", &run);
         if (!st) st = srlm_sql_eval_write_rundb(rep, rdb, run, data);
