@@ -275,6 +275,53 @@ static void test_files(const char *tmp) {
     unlink(p);
 }
 
+/* Spider's test-suite rule: every "*.sqlite" of the folder must agree; BIRD uses the main file.
+ * Also Spider's errors="ignore" text decoding. */
+static void test_suite_dbs(const char *shared, const char *tmp) {
+    char orig[600], dir[800], main_db[900], variant[900], data[900];
+    snprintf(orig, sizeof orig, "%s/spider/database/concert_singer/concert_singer.sqlite", shared);
+    snprintf(dir, sizeof dir, "%s/ts/concert_singer", tmp);
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/concert_singer.sqlite' && cp '%s' '%s/concert_singer_2.sqlite'",
+             dir, orig, dir, orig, dir);
+    CHECK(system(cmd) == 0, "copy databases");
+    snprintf(main_db, sizeof main_db, "%s/concert_singer.sqlite", dir);
+    snprintf(variant, sizeof variant, "%s/concert_singer_2.sqlite", dir);
+    sqlite3 *h = NULL;
+    sqlite3_open(variant, &h);
+    CHECK(sqlite3_exec(h, "UPDATE singer SET Age = 53 WHERE Singer_ID = 1", NULL, NULL, NULL) == SQLITE_OK, "variant");
+    sqlite3_close(h);
+    snprintf(data, sizeof data, "%s/ts.json", tmp);
+    spit(data, "[{\"question\": \"Who is 52?\", \"query\": \"SELECT Name FROM singer WHERE Age = 52\", \"db_id\": \"concert_singer\"},"
+               " {\"question\": \"Who is 52?\", \"query\": \"SELECT Name FROM singer WHERE Age = 52\", \"db_id\": \"concert_singer\"},"
+               " {\"question\": \"text\", \"query\": \"SELECT 'caf'\", \"db_id\": \"concert_singer\"}]");
+    srlm_sql_dataset *d = NULL;
+    CHECK_OK(srlm_sql_dataset_load(data, SRLM_SQL_DATA_AUTO, &d));
+    if (!d) return;
+    char *pl[3] = {"SELECT 'Joe Sharp'", "SELECT Name FROM singer WHERE Age BETWEEN 52 AND 52",
+                   "SELECT CAST(x'6361ff66' AS TEXT)"};
+    preds p = {pl, 3};
+    char ts[900];
+    snprintf(ts, sizeof ts, "%s/ts", tmp);
+    srlm_sql_eval_opts o = {0};
+    o.db_dir = ts;
+    srlm_sql_eval_report *r = NULL;
+    CHECK_OK(srlm_sql_eval_run(d, &o, from_list, &p, &r));
+    CHECK(r && !srlm_sql_eval_verdict(r, 0)->correct, "a constant answer fails on the second database of the suite");
+    CHECK(r && srlm_sql_eval_verdict(r, 1)->correct, "an equivalent query passes on both databases");
+    CHECK(r && srlm_sql_eval_verdict(r, 2)->correct, "invalid UTF-8 bytes are ignored as Spider's evaluator does");
+    srlm_sql_eval_report_free(r);
+    o.rule = SRLM_SQL_RULE_BIRD;
+    o.rule_set = 1;
+    CHECK_OK(srlm_sql_eval_run(d, &o, from_list, &p, &r));
+    CHECK(r && srlm_sql_eval_verdict(r, 0)->correct, "BIRD's rule uses the main database only");
+    CHECK(r && !srlm_sql_eval_verdict(r, 2)->correct, "BIRD's rule compares the bytes");
+    srlm_sql_eval_report_free(r);
+    srlm_sql_dataset_free(d);
+    unlink(data);
+    (void)main_db;
+}
+
 int main(void) {
     const char *shared = test_shared_data();
     const char *src = getenv("SRLM_SOURCE_ROOT");
@@ -287,6 +334,7 @@ int main(void) {
     if (shared) snprintf(ref, sizeof ref, "%s/spider/dev_5db.json", shared);
     int skipped = !shared || access(ref, R_OK) != 0;
     if (!skipped) test_spider_gold(shared);
+    if (!skipped) test_suite_dbs(shared, tmp);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", tmp);

@@ -5,6 +5,7 @@
 #include "sql/sandbox.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,16 +230,19 @@ void srlm_sql_eval_report_free(srlm_sql_eval_report *r) {
     free(r);
 }
 
-typedef struct conn { char *db_id; srlm_sql_db *db; } conn;
+/* The databases of one db_id. Spider's test-suite evaluator runs both queries on every file
+ * of the folder whose name contains ".sqlite" (its denotation test suite) and needs all to
+ * agree; BIRD uses <db_id>.sqlite alone. The main file comes first. */
+typedef struct conn { char *db_id; srlm_sql_db **db; size_t ndb; } conn;
 
-static srlm_status get_conn(conn **cs, size_t *nc, const char *dir, const char *db_id, int64_t timeout_ms,
-                            srlm_sql_db **out) {
-    for (size_t i = 0; i < *nc; i++)
-        if (!strcmp((*cs)[i].db_id, db_id)) { *out = (*cs)[i].db; return NULL; }
-    sqlbuf p = {0};
-    sqlbuf_printf(&p, "%s/%s/%s.sqlite", dir, db_id, db_id);
-    char *path = NULL;
-    SRLM_TRY(sqlbuf_finish(&p, &path));
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int ends_with(const char *s, const char *suf) {
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+static srlm_status open_one(const char *path, int64_t timeout_ms, srlm_sql_db **out) {
     srlm_sql_limits lim;
     srlm_sql_limits_default(&lim);
     /* Evaluation keeps whole results (a truncated result cannot be compared) and lets the
@@ -247,27 +251,74 @@ static srlm_status get_conn(conn **cs, size_t *nc, const char *dir, const char *
     lim.max_rows = 10000000;
     lim.max_bytes = 1LL << 30;
     lim.max_sql_length = 1000000;
-    lim.max_length = 1000000;
     lim.max_vdbe_op = 1000000;
     lim.max_expr_depth = 1000;
     lim.max_compound_select = 500;
-    srlm_sql_db *db = NULL;
-    srlm_status st = srlm_sql_open(path, &lim, &db);
-    free(path);
-    if (st) return srlm_status_wrap(st, "database of '%s': ", db_id);
-    conn *ncs = realloc(*cs, (*nc + 1) * sizeof *ncs);
-    char *id = strdup(db_id);
-    if (!ncs || !id) {
-        free(id);
-        if (ncs) *cs = ncs;
-        srlm_sql_close(db);
-        return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    return srlm_sql_open(path, &lim, out);
+}
+
+static srlm_status get_conn(conn **cs, size_t *nc, const char *dir, const char *db_id, int64_t timeout_ms,
+                            int test_suite, conn **out) {
+    for (size_t i = 0; i < *nc; i++)
+        if (!strcmp((*cs)[i].db_id, db_id)) { *out = &(*cs)[i]; return NULL; }
+    conn c = {0};
+    c.db_id = strdup(db_id);
+    if (!c.db_id) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    char *names[256];
+    size_t nn = 0;
+    sqlbuf main_name = {0};
+    sqlbuf_printf(&main_name, "%s.sqlite", db_id);
+    char *mainf = NULL;
+    srlm_status st = sqlbuf_finish(&main_name, &mainf);
+    if (!st && (names[nn] = strdup(mainf)) != NULL) nn++;
+    else if (!st) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    if (!st && test_suite) {
+        sqlbuf d = {0};
+        sqlbuf_printf(&d, "%s/%s", dir, db_id);
+        char *dp = NULL;
+        st = sqlbuf_finish(&d, &dp);
+        DIR *dh = st ? NULL : opendir(dp);
+        struct dirent *e;
+        size_t first_extra = nn;
+        while (dh && (e = readdir(dh)) && nn < 256) {
+            if (!strstr(e->d_name, ".sqlite") || !strcmp(e->d_name, mainf) || ends_with(e->d_name, "-journal") ||
+                ends_with(e->d_name, "-wal") || ends_with(e->d_name, "-shm"))
+                continue;
+            if (!(names[nn] = strdup(e->d_name))) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+            nn++;
+        }
+        if (dh) closedir(dh);
+        free(dp);
+        qsort(names + first_extra, nn - first_extra, sizeof *names, name_cmp);
+    }
+    free(mainf);
+    if (!st) {
+        c.db = calloc(nn ? nn : 1, sizeof *c.db);
+        if (!c.db) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    }
+    for (size_t i = 0; i < nn && !st; i++) {
+        sqlbuf p = {0};
+        sqlbuf_printf(&p, "%s/%s/%s", dir, db_id, names[i]);
+        char *path = NULL;
+        if ((st = sqlbuf_finish(&p, &path))) break;
+        st = open_one(path, timeout_ms, &c.db[c.ndb]);
+        free(path);
+        if (st) st = srlm_status_wrap(st, "database of '%s': ", db_id);
+        else c.ndb++;
+    }
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    conn *ncs = st ? NULL : realloc(*cs, (*nc + 1) * sizeof *ncs);
+    if (!st && !ncs) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    if (st) {
+        for (size_t i = 0; i < c.ndb; i++) srlm_sql_close(c.db[i]);
+        free(c.db);
+        free(c.db_id);
+        return st;
     }
     *cs = ncs;
-    (*cs)[*nc].db_id = id;
-    (*cs)[*nc].db = db;
+    (*cs)[*nc] = c;
+    *out = &(*cs)[*nc];
     (*nc)++;
-    *out = db;
     return NULL;
 }
 
@@ -281,8 +332,9 @@ static char *describe(const srlm_sql_result *r) {
     return s;
 }
 
-/* Executes one question; fills v. Returns an error only for out-of-memory. */
-static srlm_status score_one(srlm_sql_db *db, srlm_sql_rule rule, int64_t timeout_ms, const char *gold,
+/* Executes one question on every database of c; fills v. Returns an error only for
+ * out-of-memory. The prediction is correct when it matches the gold on all of them. */
+static srlm_status score_one(const conn *c, srlm_sql_rule rule, int64_t timeout_ms, const char *gold,
                              const char *pred, srlm_sql_verdict *v) {
     char *g = NULL, *p = NULL;
     srlm_status st = NULL;
@@ -295,21 +347,31 @@ static srlm_status score_one(srlm_sql_db *db, srlm_sql_rule rule, int64_t timeou
         if (!g || !p) { free(g); free(p); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
     }
     int order = rule == SRLM_SQL_RULE_SPIDER && srlm_sql_spider_order_matters(g);
-    srlm_sql_result *gr = NULL, *pr = NULL;
-    if ((st = srlm_sql_exec(db, g, strlen(g), timeout_ms, &gr))) goto out;
-    v->gold_ms = gr->elapsed_ms;
-    if (gr->outcome != SRLM_SQL_ROWS || gr->truncated) {
-        v->gold_error = gr->outcome != SRLM_SQL_ROWS ? describe(gr) : strdup("gold result too large (truncated)");
-        goto out;
+    v->correct = 1;
+    for (size_t k = 0; k < c->ndb && v->correct && !st; k++) {
+        srlm_sql_result *gr = NULL, *pr = NULL;
+        v->correct = 0;
+        if ((st = srlm_sql_exec(c->db[k], g, strlen(g), timeout_ms, &gr))) break;
+        v->gold_ms += gr->elapsed_ms;
+        if (gr->outcome != SRLM_SQL_ROWS || gr->truncated) {
+            v->gold_error = gr->outcome != SRLM_SQL_ROWS ? describe(gr) : strdup("gold result too large (truncated)");
+        } else if (!(st = srlm_sql_exec(c->db[k], p, strlen(p), timeout_ms, &pr))) {
+            v->pred_ms += pr->elapsed_ms;
+            if (pr->outcome != SRLM_SQL_ROWS) v->error = describe(pr);
+            else if (pr->truncated) v->error = strdup("result too large (truncated by the sandbox caps)");
+            else {
+                /* Spider's evaluator decodes text with errors="ignore" */
+                if (rule == SRLM_SQL_RULE_SPIDER) {
+                    srlm_sql_result_utf8_ignore(gr);
+                    srlm_sql_result_utf8_ignore(pr);
+                }
+                v->correct = srlm_sql_results_match(gr, pr, rule, order);
+            }
+        }
+        srlm_sql_result_free(gr);
+        srlm_sql_result_free(pr);
     }
-    if ((st = srlm_sql_exec(db, p, strlen(p), timeout_ms, &pr))) goto out;
-    v->pred_ms = pr->elapsed_ms;
-    if (pr->outcome != SRLM_SQL_ROWS) { v->error = describe(pr); goto out; }
-    if (pr->truncated) { v->error = strdup("result too large (truncated by the sandbox caps)"); goto out; }
-    v->correct = srlm_sql_results_match(gr, pr, rule, order);
-out:
-    srlm_sql_result_free(gr);
-    srlm_sql_result_free(pr);
+    if (st) v->correct = 0;
     free(g);
     free(p);
     return st;
@@ -349,19 +411,20 @@ srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opt
         char *pred = NULL;
         if ((st = predict(predict_ctx, i, ex, &pred))) break;
         v->predicted_sql = pred;
-        srlm_sql_db *db = NULL;
-        if ((st = get_conn(&cs, &nc, o->db_dir, ex->db_id, r->timeout_ms, &db))) {
+        conn *c = NULL;
+        if ((st = get_conn(&cs, &nc, o->db_dir, ex->db_id, r->timeout_ms, r->rule == SRLM_SQL_RULE_SPIDER, &c))) {
             st = srlm_status_wrap(st, "question %zu: ", i);
             break;
         }
         if (!pred) v->error = strdup("no prediction");
-        else st = score_one(db, r->rule, r->timeout_ms, ex->gold_sql, pred, v);
+        else st = score_one(c, r->rule, r->timeout_ms, ex->gold_sql, pred, v);
         if (v->correct) r->correct++;
         if (o->progress) o->progress(o->progress_ctx, i + 1, d->n, r->correct);
     }
     r->seconds = (double)(mono_ns() - t0) / 1e9;
     for (size_t i = 0; i < nc; i++) {
-        srlm_sql_close(cs[i].db);
+        for (size_t k = 0; k < cs[i].ndb; k++) srlm_sql_close(cs[i].db[k]);
+        free(cs[i].db);
         free(cs[i].db_id);
     }
     free(cs);

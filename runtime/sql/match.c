@@ -374,3 +374,22 @@ int srlm_sql_spider_order_matters(const char *gold_sql) {
         if (!strncasecmp(p, "order by", 8)) return 1;
     return 0;
 }
+
+void srlm_sql_result_utf8_ignore(srlm_sql_result *r) {
+    for (size_t i = 0; i < r->nrows * (size_t)r->ncols; i++) {
+        srlm_sql_value *v = &r->cells[i];
+        if (v->type != SRLM_SQL_TEXT || srlm_utf8_invalid_at(v->s, v->n) == (size_t)-1) continue;
+        char *s = (char *)v->s; /* owned by the result */
+        size_t o = 0, k = 0;
+        while (k < v->n) {
+            size_t bad = srlm_utf8_invalid_at(s + k, v->n - k);
+            size_t good = bad == (size_t)-1 ? v->n - k : bad;
+            memmove(s + o, s + k, good);
+            o += good;
+            k += good;
+            if (bad != (size_t)-1) k++; /* drop one byte; lone continuation bytes follow the same way */
+        }
+        s[o] = '\0';
+        v->n = o;
+    }
+}

@@ -34,4 +34,12 @@ size_t srlm_utf8_invalid_at(const char *s, size_t n);
 /* Number of code points of valid-or-not UTF-8 (continuation bytes not counted). */
 size_t srlm_utf8_chars(const char *s, size_t n);
 
+/* Drops the bytes of TEXT values that are not valid UTF-8, as Python's
+ * bytes.decode(errors="ignore") does (Spider's evaluator reads text that way). */
+void srlm_sql_result_utf8_ignore(srlm_sql_result *r);
+
+/* Drops the bytes of TEXT values that are not valid UTF-8, as Python's
+ * bytes.decode(errors="ignore") does (Spider's evaluator reads text that way). */
+void srlm_sql_result_utf8_ignore(srlm_sql_result *r);
+
 #endif
