@@ -258,8 +258,9 @@ size_t srlm_sql_dataset_count(const srlm_sql_dataset *d);
 srlm_sql_data_format srlm_sql_dataset_format(const srlm_sql_dataset *d);
 const srlm_sql_example *srlm_sql_dataset_get(const srlm_sql_dataset *d, size_t i);
 
-/* Reads predictions: a JSON list of strings, or one SQL per non-empty line (Spider's
- * evaluator format; a "\t<db_id>" suffix is dropped). Errors: SRLM_ERR_IO, SRLM_ERR_FORMAT
+/* Reads predictions: a JSON list of strings; BIRD's JSON object {"0": "SQL\t----- bird -----\t
+ * db_id", ...}; or one SQL per non-empty line (Spider's evaluator format; a "\t<db_id>" suffix
+ * is dropped). Errors: SRLM_ERR_IO, SRLM_ERR_FORMAT
  * (count differs from `expected` when expected > 0). *out: array of *n strings; free with
  * srlm_sql_predictions_free. */
 srlm_status srlm_sql_predictions_load(const char *path, size_t expected, char ***out, size_t *n);
@@ -274,7 +275,9 @@ typedef struct srlm_sql_eval_opts {
     int rule_set;              /* 0: choose from the data format */
     int64_t timeout_ms;        /* 0: 60000 Spider, 30000 BIRD */
     const char *db_dir;
-    srlm_sql_progress_fn progress;
+    int jobs;                  /* scoring threads (one SQLite connection each); <= 1: the caller's
+                                * thread scores each question right after its prediction */
+    srlm_sql_progress_fn progress; /* called in order of completion, never concurrently */
     void *progress_ctx;
 } srlm_sql_eval_opts;
 
@@ -287,7 +290,8 @@ typedef struct srlm_sql_verdict {
 } srlm_sql_verdict;
 typedef struct srlm_sql_eval_report srlm_sql_eval_report;
 
-/* Scores every example. Errors: SRLM_ERR_IO/FORMAT when a database cannot be opened (the
+/* Scores every example. predict is called from the calling thread, in question order. Results
+ * do not depend on jobs. Errors: SRLM_ERR_IO/FORMAT when a database cannot be opened (the
  * message names it), or whatever the callback returns. */
 srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opts *o,
                               srlm_sql_predict_fn predict, void *predict_ctx, srlm_sql_eval_report **out);

@@ -36,6 +36,14 @@ static srlm_status gold_as_prediction(void *ctx, size_t i, const srlm_sql_exampl
     return *sql ? NULL : srlm_errorf(SRLM_ERR_OOM, "oom");
 }
 
+static srlm_status failing_predictor(void *ctx, size_t i, const srlm_sql_example *ex, char **sql) {
+    (void)ctx;
+    *sql = NULL;
+    if (i == 100) return srlm_errorf(SRLM_ERR_INVALID, "predictor failed at %zu", i);
+    *sql = strdup(ex->gold_sql);
+    return NULL;
+}
+
 typedef struct preds { char **p; size_t n; } preds;
 static srlm_status from_list(void *ctx, size_t i, const srlm_sql_example *ex, char **sql) {
     (void)ex;
@@ -88,6 +96,19 @@ static void test_spider_gold(const char *shared) {
         free(s);
     }
     srlm_sql_eval_report_free(r);
+
+    /* with two scoring threads: same verdicts; a predictor error stops the run and is returned */
+    o.jobs = 2;
+    r = NULL;
+    CHECK_OK(srlm_sql_eval_run(d, &o, gold_as_prediction, NULL, &r));
+    CHECK(r && srlm_sql_eval_correct(r) == 247, "2 jobs: %zu/247", r ? srlm_sql_eval_correct(r) : 0);
+    if (r) printf("Spider gold as prediction, 2 scoring threads: %.3f s\n", srlm_sql_eval_seconds(r));
+    srlm_sql_eval_report_free(r);
+    for (int jobs = 1; jobs <= 3; jobs += 2) {
+        o.jobs = jobs;
+        CHECK_ERR(srlm_sql_eval_run(d, &o, failing_predictor, NULL, &r), SRLM_ERR_INVALID, "predictor failed at 100");
+    }
+    o.jobs = 0;
 
     /* every gold result equals the reference rows (same SQLite version, same row order) */
     char *text = slurp(ref);
@@ -253,6 +274,12 @@ static void test_files(const char *tmp) {
     CHECK_OK(srlm_sql_predictions_load(p, 2, &v, &n));
     CHECK(n == 2 && !strcmp(v[1], "SELECT\n2"), "JSON list");
     srlm_sql_predictions_free(v, n);
+    spit(p, "{\"1\": \"SELECT 2\\t----- bird -----\\tdb\", \"0\": \"SELECT 1\"}");
+    CHECK_OK(srlm_sql_predictions_load(p, 2, &v, &n));
+    CHECK(n == 2 && !strcmp(v[0], "SELECT 1") && !strcmp(v[1], "SELECT 2"), "BIRD's JSON object");
+    srlm_sql_predictions_free(v, n);
+    spit(p, "{\"0\": \"SELECT 1\", \"2\": \"SELECT 2\"}");
+    CHECK_ERR(srlm_sql_predictions_load(p, 0, &v, &n), SRLM_ERR_FORMAT, "key '2'");
     spit(p, "[\"SELECT 1\", 7]");
     CHECK_ERR(srlm_sql_predictions_load(p, 0, &v, &n), SRLM_ERR_FORMAT, "entry 1");
 

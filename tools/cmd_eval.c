@@ -14,10 +14,12 @@
 static void usage(void) {
     fprintf(stderr,
             "usage: srlm eval --data FILE.json --db-dir DIR --predictions FILE --out DIR\n"
-            "                 [--format spider|bird] [--rule spider|bird] [--timeout SECONDS]\n"
+            "                 [--format spider|bird] [--rule spider|bird] [--timeout SECONDS] [--jobs N]\n"
             "  --predictions: one SQL per non-empty line in question order (a '\\t<db_id>' suffix is\n"
-            "  ignored), or a JSON list of strings. Format is detected from the data ('query' vs 'SQL').\n"
-            "  Timeout default: 60 s Spider, 30 s BIRD. Output: OUT/report.json, OUT/run.db, summary.\n");
+            "  ignored), a JSON list of strings, or BIRD's {\"0\": \"SQL\\t----- bird -----\\tdb_id\"} object.\n"
+            "  The data format is detected from the data ('query': Spider, 'SQL': BIRD).\n"
+            "  Timeout default: 60 s Spider, 30 s BIRD. --jobs: scoring threads (default 1).\n"
+            "  Output: OUT/report.json, OUT/run.db, and the summary on stdout.\n");
 }
 
 typedef struct preds { char **sql; size_t n; } preds;
@@ -104,6 +106,7 @@ static int mkdir_p(const char *dir) {
 int cmd_eval(int argc, char **argv) {
     const char *data = NULL, *db_dir = NULL, *pred_path = NULL, *out = NULL, *fmt_s = NULL, *rule_s = NULL, *v;
     double timeout_s = 0;
+    int jobs = 1;
     cli_common common;
     cli_common_init(&common);
     for (int i = 1; i < argc; i++) {
@@ -114,6 +117,7 @@ int cmd_eval(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--format", &v)) fmt_s = v;
         else if (cli_opt(argc, argv, &i, "--rule", &v)) rule_s = v;
         else if (cli_opt(argc, argv, &i, "--timeout", &v)) timeout_s = cli_parse_double("--timeout", v);
+        else if (cli_opt(argc, argv, &i, "--jobs", &v)) jobs = (int)cli_parse_int("--jobs", v, 1, 64);
         else if (cli_common_opt(argc, argv, &i, &common)) continue;
         else if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) { usage(); return 0; }
         else return cli_usage_error("eval", "unknown argument '%s' (try --help)", argv[i]);
@@ -150,6 +154,7 @@ int cmd_eval(int argc, char **argv) {
     progress pr = {isatty(2), now_s(), 0, 0};
     o.db_dir = db_dir;
     o.timeout_ms = (int64_t)(timeout_s * 1000.0);
+    o.jobs = jobs;
     o.progress = on_progress;
     o.progress_ctx = &pr;
     srlm_sql_eval_report *rep = NULL;

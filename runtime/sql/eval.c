@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,36 @@ srlm_status srlm_sql_predictions_load(const char *path, size_t expected, char **
     char **v = NULL;
     size_t n = 0, cap = 0;
     srlm_status st = NULL;
-    if (*p == '[') {
+    if (*p == '{') {
+        /* BIRD's predict_dev.json: {"0": "SQL\t----- bird -----\tdb_id", ...} */
+        cJSON *root = cJSON_Parse(text);
+        if (!root || !cJSON_IsObject(root)) {
+            st = srlm_errorf(SRLM_ERR_FORMAT, "%s: starts with '{' but is not a JSON object", path);
+        } else {
+            n = (size_t)cJSON_GetArraySize(root);
+            v = calloc(n ? n : 1, sizeof *v);
+            if (!v) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+            for (const cJSON *it = root->child; it && !st; it = it->next) {
+                char *end = NULL;
+                long long k = strtoll(it->string ? it->string : "", &end, 10);
+                if (!it->string || !*it->string || *end || k < 0 || (size_t)k >= n || v[k]) {
+                    st = srlm_errorf(SRLM_ERR_FORMAT, "%s: key '%s' is not a question index 0..%zu (or repeats)", path,
+                                     it->string ? it->string : "", n ? n - 1 : 0);
+                } else if (!cJSON_IsString(it)) {
+                    st = srlm_errorf(SRLM_ERR_FORMAT, "%s: entry '%s' is not a string", path, it->string);
+                } else {
+                    const char *val = it->valuestring;
+                    const char *cut = strstr(val, "\t----- bird -----\t");
+                    size_t len = cut ? (size_t)(cut - val) : strlen(val);
+                    v[k] = malloc(len + 1);
+                    if (!v[k]) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
+                    memcpy(v[k], val, len);
+                    v[k][len] = '\0';
+                }
+            }
+        }
+        cJSON_Delete(root);
+    } else if (*p == '[') {
         cJSON *root = cJSON_Parse(text);
         if (!root || !cJSON_IsArray(root)) {
             st = srlm_errorf(SRLM_ERR_FORMAT, "%s: starts with '[' but is not a JSON list", path);
@@ -383,6 +413,83 @@ static int64_t mono_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void close_conns(conn *cs, size_t nc) {
+    for (size_t i = 0; i < nc; i++) {
+        for (size_t k = 0; k < cs[i].ndb; k++) srlm_sql_close(cs[i].db[k]);
+        free(cs[i].db);
+        free(cs[i].db_id);
+    }
+    free(cs);
+}
+
+/* Shared state of a parallel evaluation: the calling thread produces predictions in question
+ * order (so a model-driven predictor need not be thread-safe); workers, each with its own
+ * connections, score every question whose prediction is ready. */
+typedef struct evalshare {
+    const srlm_sql_dataset *d;
+    const srlm_sql_eval_opts *o;
+    srlm_sql_eval_report *r;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t ready, next, done;
+    int producing, stop;
+    srlm_status err;      /* the error of the lowest question index, for a deterministic message */
+    size_t err_index;
+} evalshare;
+
+static void set_err(evalshare *s, size_t i, srlm_status st) {
+    if (!s->err || i < s->err_index) {
+        srlm_status_free(s->err);
+        s->err = st;
+        s->err_index = i;
+    } else {
+        srlm_status_free(st);
+    }
+    s->stop = 1;
+}
+
+/* Scores question i with the worker's connections; fills r->v[i]. */
+static srlm_status score_index(evalshare *s, conn **cs, size_t *nc, size_t i) {
+    const srlm_sql_example *ex = &s->d->ex[i];
+    srlm_sql_verdict *v = &s->r->v[i];
+    conn *c = NULL;
+    srlm_status st = get_conn(cs, nc, s->o->db_dir, ex->db_id, s->r->timeout_ms, s->r->rule == SRLM_SQL_RULE_SPIDER, &c);
+    if (st) return srlm_status_wrap(st, "question %zu: ", i);
+    if (!v->predicted_sql) {
+        v->error = strdup("no prediction");
+        return v->error ? NULL : srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    }
+    return score_one(c, s->r->rule, s->r->timeout_ms, ex->gold_sql, v->predicted_sql, v);
+}
+
+static void finish_one(evalshare *s, size_t i) {
+    /* called with the lock held */
+    s->done++;
+    if (s->r->v[i].correct) s->r->correct++;
+    if (s->o->progress) s->o->progress(s->o->progress_ctx, s->done, s->d->n, s->r->correct);
+}
+
+static void *worker(void *arg) {
+    evalshare *s = arg;
+    conn *cs = NULL;
+    size_t nc = 0;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && s->next >= s->ready && s->producing) pthread_cond_wait(&s->cv, &s->mu);
+        if (s->stop || s->next >= s->ready) break;
+        size_t i = s->next++;
+        pthread_mutex_unlock(&s->mu);
+        srlm_status st = score_index(s, &cs, &nc, i);
+        pthread_mutex_lock(&s->mu);
+        if (st) set_err(s, i, st);
+        else finish_one(s, i);
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    close_conns(cs, nc);
+    return NULL;
+}
+
 srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opts *o,
                               srlm_sql_predict_fn predict, void *predict_ctx, srlm_sql_eval_report **out) {
     *out = NULL;
@@ -395,40 +502,59 @@ srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opt
     r->v = calloc(d->n ? d->n : 1, sizeof *r->v);
     r->e = calloc(d->n ? d->n : 1, sizeof *r->e);
     if (!r->v || !r->e) { srlm_sql_eval_report_free(r); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
-    conn *cs = NULL;
+    r->n = d->n;
+    evalshare s = {0};
+    s.d = d;
+    s.o = o;
+    s.r = r;
+    s.producing = 1;
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    int jobs = o->jobs > 64 ? 64 : o->jobs;
+    pthread_t th[64];
+    int nth = 0;
+    for (int k = 0; jobs > 1 && k < jobs; k++) {
+        if (pthread_create(&th[nth], NULL, worker, &s) != 0) break;
+        nth++;
+    }
+    conn *cs = NULL; /* the calling thread's connections, when it scores itself */
     size_t nc = 0;
-    srlm_status st = NULL;
     int64_t t0 = mono_ns();
-    for (size_t i = 0; i < d->n && !st; i++) {
+    for (size_t i = 0; i < d->n; i++) {
         const srlm_sql_example *ex = &d->ex[i];
         entry *e = &r->e[i];
-        r->n = i + 1;
         e->question = dup_or_null(ex->question);
         e->gold_sql = dup_or_null(ex->gold_sql);
         e->db_id = dup_or_null(ex->db_id);
         e->difficulty = dup_or_null(ex->difficulty);
-        srlm_sql_verdict *v = &r->v[i];
         char *pred = NULL;
-        if ((st = predict(predict_ctx, i, ex, &pred))) break;
-        v->predicted_sql = pred;
-        conn *c = NULL;
-        if ((st = get_conn(&cs, &nc, o->db_dir, ex->db_id, r->timeout_ms, r->rule == SRLM_SQL_RULE_SPIDER, &c))) {
-            st = srlm_status_wrap(st, "question %zu: ", i);
-            break;
+        srlm_status st = predict(predict_ctx, i, ex, &pred);
+        pthread_mutex_lock(&s.mu);
+        int stop = s.stop;
+        if (st) set_err(&s, i, st);
+        else r->v[i].predicted_sql = pred;
+        if (!st && !stop) s.ready = i + 1;
+        pthread_cond_broadcast(&s.cv);
+        pthread_mutex_unlock(&s.mu);
+        if (st || stop) break;
+        if (nth == 0) {
+            /* no workers: score here, in order */
+            s.next = i + 1;
+            st = score_index(&s, &cs, &nc, i);
+            if (st) { set_err(&s, i, st); break; }
+            finish_one(&s, i);
         }
-        if (!pred) v->error = strdup("no prediction");
-        else st = score_one(c, r->rule, r->timeout_ms, ex->gold_sql, pred, v);
-        if (v->correct) r->correct++;
-        if (o->progress) o->progress(o->progress_ctx, i + 1, d->n, r->correct);
     }
+    pthread_mutex_lock(&s.mu);
+    s.producing = 0;
+    pthread_cond_broadcast(&s.cv);
+    pthread_mutex_unlock(&s.mu);
+    for (int k = 0; k < nth; k++) pthread_join(th[k], NULL);
+    close_conns(cs, nc);
     r->seconds = (double)(mono_ns() - t0) / 1e9;
-    for (size_t i = 0; i < nc; i++) {
-        for (size_t k = 0; k < cs[i].ndb; k++) srlm_sql_close(cs[i].db[k]);
-        free(cs[i].db);
-        free(cs[i].db_id);
-    }
-    free(cs);
-    if (st) { srlm_sql_eval_report_free(r); return st; }
+    pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
+    if (s.err) { srlm_sql_eval_report_free(r); return s.err; }
     *out = r;
     return NULL;
 }
