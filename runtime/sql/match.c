@@ -7,7 +7,9 @@
  * text of Python's str(value) + type name, which we replace by a canonical order in which equal
  * values sort together (so 1 and 1.0 in one row cannot make it reject a match); and for more
  * than three columns it prunes the column permutations with 20 random rows, where we prune
- * with every row (deterministic, and sound: a permutation that matches survives both). */
+ * with every row (deterministic, and sound: a permutation that matches survives both).
+ * The permutation search stops after 1,000,000 candidates (then: no match); Spider's would run
+ * on, which only matters for results with many interchangeable columns. */
 #include "sql/sandbox.h"
 
 #include <ctype.h>
