@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,69 @@ void srlm_status_free(srlm_status st);               /* accepts NULL */
 
 /* Propagate an error from an expression returning srlm_status. */
 #define SRLM_TRY(expr) do { srlm_status srlm_try_st_ = (expr); if (srlm_try_st_) return srlm_try_st_; } while (0)
+
+
+/* ---- Vulkan context -----------------------------------------------------------------
+ * One srlm_ctx per device: instance, device, queue, pipelines, memory accounting. Not
+ * thread-safe: use one context per thread or serialise calls. */
+typedef struct srlm_ctx srlm_ctx;
+
+typedef struct srlm_ctx_options {
+    int device;          /* device index; -1: SRLM_DEVICE or the best (discrete > integrated > virtual > CPU) */
+    int validate;        /* 1/0; -1: SRLM_VALIDATE=1 turns the Khronos validation layer on */
+    int profile;         /* 1/0; -1: SRLM_PROFILE=1 records per-op timestamps */
+    uint64_t mem_budget; /* bytes; 0: SRLM_MEM_BUDGET (e.g. "6G") or the device heap size */
+} srlm_ctx_options;
+
+void srlm_ctx_options_default(srlm_ctx_options *o);
+/* Creates a context. Errors: no Vulkan device, the validation layer asked for but missing,
+ * device creation failures (SRLM_ERR_VULKAN / SRLM_ERR_UNSUPPORTED). */
+srlm_status srlm_ctx_create(const srlm_ctx_options *o, srlm_ctx **out);
+/* Destroys the context; saves the pipeline cache. Accepts NULL. */
+void srlm_ctx_destroy(srlm_ctx *ctx);
+/* Number of validation-layer messages (warnings and errors) seen so far: tests fail on > 0. */
+int srlm_ctx_validation_errors(const srlm_ctx *ctx);
+const char *srlm_ctx_device_name(const srlm_ctx *ctx);
+/* True for a CPU implementation (lavapipe): benchmarks then also measure host memcpy. */
+int srlm_ctx_is_cpu(const srlm_ctx *ctx);
+/* Peak and current bytes of device memory allocated by this context. */
+uint64_t srlm_ctx_mem_peak(const srlm_ctx *ctx);
+uint64_t srlm_ctx_mem_budget(const srlm_ctx *ctx);
+/* Writes the per-op time table (SRLM_PROFILE=1) to f; nothing when profiling is off. */
+void srlm_ctx_profile_report(srlm_ctx *ctx, FILE *f);
+
+/* A text listing every Vulkan device with the limits and features srlm uses (`srlm info`).
+ * *text is malloc'd; the caller frees it. */
+srlm_status srlm_devices_report(char **text);
+
+/* ---- Benchmarks (`srlm bench`) -------------------------------------------------------
+ * Speed is measured here, never by timed tests. Each prints a table to `out`. */
+typedef struct srlm_bench_opts {
+    double min_seconds; /* replay each measurement at least this long (default 0.3) */
+    int quick;          /* smaller sizes, for smoke tests */
+} srlm_bench_opts;
+
+typedef struct srlm_membw_result {
+    double read_gbs;        /* device read-and-reduce rate */
+    double copy_gbs;        /* device copy, read + write bytes */
+    double host_memcpy_gbs; /* CPU devices only: host memcpy, read + write bytes */
+    double host_read_gbs;   /* half of host_memcpy_gbs: the reference for lavapipe targets */
+} srlm_membw_result;
+
+void srlm_bench_opts_default(srlm_bench_opts *o);
+/* Every op at several sizes: ms per call, GB/s, GFLOP/s. `only` (may be NULL) filters families. */
+srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, const char *only);
+/* Device read and copy bandwidth, and on a CPU device the host's memcpy; res may be NULL. */
+srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, srlm_membw_result *res);
+/* ---- Model files (runtime/model) ----------------------------------------------------
+ * Element types of stored weights. Dense types have a fixed element size; Q8_0 is a block
+ * type (32 values per 34-byte block) read from GGUF only. */
+typedef enum srlm_dtype {
+    SRLM_DTYPE_F32 = 0,
+    SRLM_DTYPE_F16 = 1,
+    SRLM_DTYPE_BF16 = 2,
+    SRLM_DTYPE_Q8_0 = 3,
+} srlm_dtype;
 
 /* ---- Text-to-SQL: SQLite sandbox, prompts, result matching, rewards, evaluation ---------
  * A sandbox connection opens one SQLite database read-only and runs one read-only statement

@@ -5,6 +5,8 @@
 #include <string.h>
 
 
+int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
@@ -16,6 +18,8 @@ static int cmd_version(int argc, char **argv) {
 
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
+    {"bench", "benchmarks: ops | membw", cmd_bench},
     {"query", "run one SQL statement in the read-only sandbox", cmd_query},
     {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
 };

@@ -1,0 +1,32 @@
+/* bench.h: the benchmark harness behind `srlm bench`: replay a recorded command buffer until
+ * a minimum time has passed, report the best time per run with GB/s and GFLOP/s. Each op
+ * family adds a function to the table in bench_ops.c. Speed targets are checked here, never
+ * by timed tests. */
+#ifndef SRLM_BENCH_H
+#define SRLM_BENCH_H
+
+#include "ops/ops.h"
+
+typedef struct srlm_bench {
+    srlm_ctx *ctx;
+    srlm_arena *arena;   /* scratch for inputs; reset between families */
+    srlm_cmd *cmd;
+    FILE *out;
+    srlm_bench_opts opts;
+} srlm_bench;
+
+/* Records one run of the work into c (called between begin and end). */
+typedef srlm_status (*srlm_bench_record_fn)(srlm_cmd *c, void *arg);
+
+/* Records `record` `inner` times into one command buffer, replays it until opts.min_seconds
+ * has passed (at least 3 runs after a warm-up) and prints a row: op, size, ms per call,
+ * GB/s (bytes moved per call), GFLOP/s. *ms_out (may be NULL) gets the best ms per call. */
+srlm_status srlm_bench_run(srlm_bench *b, const char *op, const char *size, uint64_t bytes, uint64_t flops, int inner,
+                           srlm_bench_record_fn record, void *arg, double *ms_out);
+void srlm_bench_header(srlm_bench *b, const char *title);
+double srlm_bench_now(void); /* seconds, monotonic */
+
+/* The families of `srlm bench ops`, each in its own file. */
+srlm_status srlm_bench_ops_fill(srlm_bench *b);
+
+#endif
