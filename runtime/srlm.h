@@ -133,18 +133,19 @@ typedef struct srlm_sql_limits {
     int64_t deadline_ms;     /* wall-clock budget per statement (monotonic clock); 0: none */
     int64_t max_rows;        /* rows kept; more -> truncated */
     int64_t max_bytes;       /* bytes of values kept (text/blob bytes + 16 per cell) */
-    int max_length;          /* SQLITE_LIMIT_LENGTH: longest string/blob/row. Also bounds the
-                              * quadratic worst case of instr()/replace() inside one call, which
-                              * no deadline can interrupt (~10 s at 1 MB on a 2020 CPU core) */
+    int max_length;          /* SQLITE_LIMIT_LENGTH: longest string/blob/row, stored ones too */
     int max_sql_length;      /* SQLITE_LIMIT_SQL_LENGTH */
     int max_expr_depth;      /* SQLITE_LIMIT_EXPR_DEPTH */
     int max_compound_select; /* SQLITE_LIMIT_COMPOUND_SELECT */
     int max_vdbe_op;         /* SQLITE_LIMIT_VDBE_OP */
+    int max_like_pattern;    /* SQLITE_LIMIT_LIKE_PATTERN_LENGTH: one LIKE/GLOB call costs up to
+                              * max_length * max_like_pattern steps and cannot be interrupted */
     int immutable;           /* open with URI immutable=1 (no locks, no -wal/-shm files) */
 } srlm_sql_limits;
 
-/* Defaults: deadline 10 s (decode loop), 100,000 rows, 64 MiB, 1 MB strings, 100 kB SQL,
- * expression depth 200, 64 compound terms, 100,000 VM ops, immutable on. */
+/* Defaults: deadline 10 s (decode loop), 100,000 rows, 64 MiB, 500 kB strings, 100 kB SQL,
+ * expression depth 200, 64 compound terms, 100,000 VM ops, LIKE patterns of 50 bytes,
+ * immutable on. */
 void srlm_sql_limits_default(srlm_sql_limits *lim);
 
 /* Opens `path` read-only in the sandbox. lim may be NULL (defaults; copied).

@@ -180,6 +180,18 @@ static void run_corpus(srlm_sql_db *db, const char *tmp, const char *label) {
         {"SELECT printf('%2000000000d', 1)", 0},
         {"SELECT format('%.*c', 1500000000, 'y')", 0},
         {"SELECT hex(zeroblob(600000))", 0},
+        /* quadratic inside one call in SQLite's own functions: linear replacements / limits */
+        {"SELECT instr(replace(hex(zeroblob(249999)), '0', 'a'), replace(hex(zeroblob(124999)), '0', 'a') || 'b') "
+         "FROM singer a, singer b, singer c, singer d, singer e, singer f", 0},
+        {"SELECT replace(replace(hex(zeroblob(249999)), '0', 'a'), replace(hex(zeroblob(124999)), '0', 'a') || 'b', '') "
+         "FROM singer a, singer b, singer c, singer d, singer e, singer f", 0},
+        {"SELECT trim(replace(hex(zeroblob(249999)), '0', 'a'), replace(hex(zeroblob(20000)), '0', 'b') || 'c') "
+         "FROM singer a, singer b, singer c, singer d, singer e, singer f", 0},
+        {"SELECT replace(hex(zeroblob(249999)), '0', 'a') LIKE '%' || replace(hex(zeroblob(24)), '0', 'a') || 'b' "
+         "FROM singer a, singer b, singer c, singer d, singer e, singer f", 0},
+        {"SELECT replace(hex(zeroblob(249999)), '0', 'a') GLOB '*' || replace(hex(zeroblob(24)), '0', 'a') || 'b' "
+         "FROM singer a, singer b, singer c, singer d, singer e, singer f", 0},
+        {"SELECT replace(hex(zeroblob(249999)), '0', 'a') LIKE '%' || replace(hex(zeroblob(600)), '0', 'a') || 'b'", 0},
         {"SELECT substr(replace(hex(zeroblob(400000)), '00', 'abcd'), 1, 5)", 0},
         /* stacked statements and bad text */
         {"SELECT 1; DROP TABLE singer", 0},

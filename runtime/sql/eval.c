@@ -281,6 +281,8 @@ static srlm_status open_one(const char *path, int64_t timeout_ms, srlm_sql_db **
     lim.max_rows = 10000000;
     lim.max_bytes = 1LL << 30;
     lim.max_sql_length = 1000000;
+    lim.max_length = 4000000;     /* stored values longer than this could not be read */
+    lim.max_like_pattern = 200;
     lim.max_vdbe_op = 1000000;
     lim.max_expr_depth = 1000;
     lim.max_compound_select = 500;

@@ -35,11 +35,12 @@ void srlm_sql_limits_default(srlm_sql_limits *lim) {
     lim->deadline_ms = 10000;
     lim->max_rows = 100000;
     lim->max_bytes = 64LL << 20;
-    lim->max_length = 1000000;
+    lim->max_length = 500000;
     lim->max_sql_length = 100000;
     lim->max_expr_depth = 200;
     lim->max_compound_select = 64;
     lim->max_vdbe_op = 100000;
+    lim->max_like_pattern = 50;
     lim->immutable = 1;
 }
 
@@ -390,13 +391,16 @@ srlm_status srlm_sql_open(const char *path, const srlm_sql_limits *lim, srlm_sql
     sqlite3_limit(h, SQLITE_LIMIT_VDBE_OP, db->lim.max_vdbe_op);
     sqlite3_limit(h, SQLITE_LIMIT_FUNCTION_ARG, 32);
     sqlite3_limit(h, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_limit(h, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000);
+    sqlite3_limit(h, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, db->lim.max_like_pattern);
     sqlite3_limit(h, SQLITE_LIMIT_VARIABLE_NUMBER, 32);
     sqlite3_limit(h, SQLITE_LIMIT_TRIGGER_DEPTH, 1);
     sqlite3_limit(h, SQLITE_LIMIT_COLUMN, 2000);
     sqlite3_limit(h, SQLITE_LIMIT_WORKER_THREADS, 0);
-    if (sqlite3_create_function_v2(h, "printf", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, printf_guard, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function_v2(h, "format", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, printf_guard, NULL, NULL, NULL) != SQLITE_OK) {
+    /* INNOCUOUS: views of an untrusted schema may still call them */
+    const int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    if (sqlite3_create_function_v2(h, "printf", -1, fl, db, printf_guard, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(h, "format", -1, fl, db, printf_guard, NULL, NULL, NULL) != SQLITE_OK ||
+        srlm_sql_register_linear_funcs(h) != SQLITE_OK) {
         srlm_status e = srlm_errorf(SRLM_ERR_SQL, "configuring the sandbox for '%s': %s", path, sqlite3_errmsg(h));
         srlm_sql_close(db);
         return e;

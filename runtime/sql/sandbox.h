@@ -11,6 +11,9 @@
  * statements on it from the thread that owns the connection. */
 sqlite3 *srlm_sql_handle(srlm_sql_db *db);
 
+/* Registers funcs.c's linear-time instr/replace/trim/ltrim/rtrim on h; returns an SQLite code. */
+int srlm_sql_register_linear_funcs(sqlite3 *h);
+
 /* A growable byte buffer used by the text builders of runtime/sql. */
 typedef struct sqlbuf {
     char *p;
