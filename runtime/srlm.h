@@ -186,7 +186,7 @@ typedef struct srlm_sql_result {
 } srlm_sql_result;
 
 /* Runs one statement (sql[0..len), len may contain anything; NUL bytes and invalid UTF-8
- * are refused). deadline_ms < 0 uses the connection's limit. *out is always set on success
+ * are refused). deadline_ms < 0 uses the connection's limit, 0 means none. *out is always set on success
  * (free with srlm_sql_result_free). Errors: only SRLM_ERR_OOM / SRLM_ERR_INVALID. */
 srlm_status srlm_sql_exec(srlm_sql_db *db, const char *sql, size_t len, int64_t deadline_ms,
                           srlm_sql_result **out);

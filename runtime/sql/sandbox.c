@@ -109,13 +109,17 @@ static void put_real(sqlbuf *b, double r) {
 
 void sqlbuf_value(sqlbuf *b, const srlm_sql_value *v, int quote_text) {
     switch (v->type) {
-    case SRLM_SQL_NULL: sqlbuf_puts(b, quote_text ? "None" : "NULL"); break;
+    case SRLM_SQL_NULL: sqlbuf_puts(b, "NULL"); break;
     case SRLM_SQL_INTEGER: sqlbuf_printf(b, "%lld", (long long)v->i); break;
     case SRLM_SQL_REAL: put_real(b, v->r); break;
     case SRLM_SQL_TEXT:
-        if (quote_text) sqlbuf_put(b, "'", 1);
-        sqlbuf_put(b, v->s, v->n);
-        if (quote_text) sqlbuf_put(b, "'", 1);
+        if (!quote_text) { sqlbuf_put(b, v->s, v->n); break; }
+        sqlbuf_put(b, "'", 1);
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->s[i] == '\'') sqlbuf_put(b, "'", 1);
+            sqlbuf_put(b, v->s + i, 1);
+        }
+        sqlbuf_put(b, "'", 1);
         break;
     case SRLM_SQL_BLOB:
         sqlbuf_puts(b, "x'");

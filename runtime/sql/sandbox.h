@@ -29,7 +29,9 @@ void sqlbuf_printf(sqlbuf *b, const char *fmt, ...)
     ;
 /* Hands the NUL-terminated text to *out (or returns SRLM_ERR_OOM and frees it). */
 srlm_status sqlbuf_finish(sqlbuf *b, char **out);
-/* Appends a value as Python's repr would print it inside a result tuple (text quoted). */
+/* Appends a value as text: integers in decimal, reals as the shortest text that reads back
+ * (Python's repr: 1.0, 0.1), blobs as x'hex', NULL as NULL; text raw, or as an SQL literal
+ * ('O''Brien') when quote_text. */
 void sqlbuf_value(sqlbuf *b, const srlm_sql_value *v, int quote_text);
 
 /* Checks UTF-8 well-formedness; returns the offset of the first bad byte or (size_t)-1. */
