@@ -235,6 +235,13 @@ srlm_status srlm_sql_spider_preprocess(const char *sql, char **out);
 int srlm_sql_spider_order_matters(const char *gold_sql);
 /* Python equality of two values. */
 int srlm_sql_value_eq(const srlm_sql_value *a, const srlm_sql_value *b);
+/* Result-set vote (SQL-R1 inference, ReEx tree leaves): candidates whose result is ROWS and not
+ * truncated are grouped by identical result (same column count and the same multiset of rows,
+ * row order ignored, column order kept); the winner is the first-seen member of the largest
+ * group (ties: the group seen first). Returns its index, or -1 when no candidate has a result.
+ * results[i] may be NULL (a candidate without SQL). *group_size (may be NULL) gets the
+ * winner's group size. */
+long srlm_sql_vote(const srlm_sql_result *const *results, size_t n, size_t *group_size);
 
 /* Output parsing and rewards (pure functions; see docs/papers.md sections 3-4). */
 typedef struct srlm_sqlr1_parsed {

@@ -262,6 +262,29 @@ static void test_random(void) {
     printf("random tables: %d/%d agree with brute force (%d Spider matches)\n", agree, cases, matches);
 }
 
+static void test_vote(void) {
+    const char *sql[] = {
+        "SELECT Name FROM singer WHERE Age > 40",            /* 0: group A */
+        "SELECT nope FROM singer",                           /* 1: error */
+        "SELECT Name FROM singer WHERE Age > 40 ORDER BY Name DESC", /* 2: A (order ignored) */
+        "SELECT Name, Age FROM singer WHERE Age > 40",       /* 3: B (other columns) */
+        "SELECT Name FROM singer WHERE Age > 30",            /* 4: C */
+        "SELECT Name FROM singer WHERE Age > 30",            /* 5: C */
+        "SELECT Name FROM singer WHERE Age >= 41",           /* 6: A */
+        "SELECT Name FROM singer WHERE Age > 30 LIMIT 100",  /* 7: C */
+    };
+    srlm_sql_result *r[8];
+    for (int i = 0; i < 8; i++) r[i] = run(db_singer, sql[i]);
+    size_t g = 0;
+    long w = srlm_sql_vote((const srlm_sql_result *const *)r, 8, &g);
+    CHECK(w == 0 && g == 3, "tie of two groups of 3: the first seen wins (got %ld, size %zu)", w, g);
+    w = srlm_sql_vote((const srlm_sql_result *const *)r + 1, 7, &g);
+    CHECK(w == 3 && g == 3, "without #0: C (first at #4) beats A (2) -> index 3 of the slice, got %ld size %zu", w, g);
+    const srlm_sql_result *only_err[2] = {r[1], NULL};
+    CHECK(srlm_sql_vote(only_err, 2, &g) == -1 && g == 0, "no result: -1");
+    for (int i = 0; i < 8; i++) srlm_sql_result_free(r[i]);
+}
+
 int main(void) {
     test_random();
     const char *shared = test_shared_data();
@@ -283,6 +306,7 @@ int main(void) {
     test_columns();
     test_values();
     test_empty();
+    test_vote();
     srlm_sql_close(db_singer);
     srlm_sql_close(db_car);
     return test_finish("test_sql_match");

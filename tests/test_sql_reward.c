@@ -154,7 +154,66 @@ static void test_normalize(void) {
     free(a);
 }
 
+/* Tag soup: parsers never crash (ASan build), and the rewards stay in their ranges. */
+static void test_soup(void) {
+    static const char *const toks[] = {"<think>", "</think>", "<answer>", "</answer>", "```sql", "```", "SELECT 1",
+                                       "<intermediate_sql>", "</intermediate_sql>", "<result>", "</result>",
+                                       "<final_sql>", "</final_sql>", " ", "\n", "x", "<", "</", "\xc3\xa9"};
+    unsigned long long seed = 7;
+    int valid1 = 0, valid2 = 0;
+    for (int t = 0; t < 20000; t++) {
+        char buf[512];
+        size_t n = 0;
+        /* a third random soup; the rest valid texts of either format with 0-2 token mutations */
+        static const char *const t1[] = {"<think>", "x", "</think>", "<answer>", "```sql", "SELECT 1", "```", "</answer>"};
+        static const char *const t2[] = {"<think>", "x", "</think>", "<intermediate_sql>", "SELECT 1", "</intermediate_sql>",
+                                         "<result>", "x", "</result>", "<final_sql>", "SELECT 1", "</final_sql>"};
+        const char *seq[32];
+        int k = 0, kind = (int)(test_rand_u64(&seed) % 3);
+        if (kind == 0) {
+            k = (int)(test_rand_u64(&seed) % 24);
+            for (int i = 0; i < k; i++) seq[i] = toks[test_rand_u64(&seed) % (sizeof toks / sizeof *toks)];
+        } else {
+            const char *const *tp = kind == 1 ? t1 : t2;
+            k = kind == 1 ? 8 : 12;
+            for (int i = 0; i < k; i++) seq[i] = tp[i];
+            int muts = (int)(test_rand_u64(&seed) % 3);
+            for (int m = 0; m < muts && k > 0; m++) {
+                int at = (int)(test_rand_u64(&seed) % (unsigned)k);
+                int op = (int)(test_rand_u64(&seed) % 3);
+                if (op == 0) { memmove(&seq[at], &seq[at + 1], (size_t)(k - at - 1) * sizeof *seq); k--; }
+                else if (op == 1 && k < 31) { memmove(&seq[at + 1], &seq[at], (size_t)(k - at) * sizeof *seq); k++; }
+                else seq[at] = toks[test_rand_u64(&seed) % (sizeof toks / sizeof *toks)];
+            }
+        }
+        for (int i = 0; i < k; i++) {
+            size_t l = strlen(seq[i]);
+            if (n + l >= sizeof buf) break;
+            memcpy(buf + n, seq[i], l);
+            n += l;
+        }
+        buf[n] = '\0';
+        srlm_sqlr1_parsed p;
+        CHECK_OK(srlm_sqlr1_parse(buf, 0, &p));
+        srlm_sqlr1_reward r = srlm_sqlr1_reward_compute(&p, t % 3 != 0, t % 2 == 0);
+        if (p.format_ok) valid1++;
+        if (!(r.total >= -1.0 && r.total <= 7.5) || (p.format_ok && (!p.sql || !*p.sql)))
+            CHECK(0, "SQL-R1 soup '%s': total %g", buf, r.total);
+        srlm_sqlr1_parsed_free(&p);
+        srlm_reex_parsed q;
+        CHECK_OK(srlm_reex_parse(buf, 3, &q));
+        srlm_reex_reward rr = srlm_reex_reward_compute(&q, "SELECT 1", NULL, 0, 1, t % 5, NULL);
+        if (q.format_ok) valid2++;
+        if (!(rr.total >= 0.0 && rr.total <= 9.0) || (q.format_ok != (q.error == NULL)))
+            CHECK(0, "ReEx soup '%s': total %g", buf, rr.total);
+        srlm_reex_parsed_free(&q);
+    }
+    printf("tag soup: 20000 texts, %d valid SQL-R1, %d valid ReEx\n", valid1, valid2);
+    CHECK(valid1 > 1000 && valid2 > 1000, "enough valid texts to test the ranges");
+}
+
 int main(void) {
+    test_soup();
     test_sqlr1();
     test_reex();
     test_normalize();

@@ -395,3 +395,35 @@ void srlm_sql_result_utf8_ignore(srlm_sql_result *r) {
         v->n = o;
     }
 }
+
+/* Identical results for voting: same column count and the same multiset of rows (two empty
+ * results are identical only with the same column count). */
+static int same_result(const srlm_sql_result *a, const srlm_sql_result *b) {
+    if (a->ncols != b->ncols || a->nrows != b->nrows) return 0;
+    rowview va = {a, NULL}, vb = {b, NULL};
+    return rows_equal_unordered(&va, &vb, a->ncols, 0) == 1;
+}
+
+long srlm_sql_vote(const srlm_sql_result *const *results, size_t n, size_t *group_size) {
+    long best = -1;
+    size_t best_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const srlm_sql_result *r = results[i];
+        if (!r || r->outcome != SRLM_SQL_ROWS || r->truncated) continue;
+        /* only the first member of each group counts the group */
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const srlm_sql_result *q = results[j];
+            seen = q && q->outcome == SRLM_SQL_ROWS && !q->truncated && same_result(q, r);
+        }
+        if (seen) continue;
+        size_t count = 1;
+        for (size_t j = i + 1; j < n; j++) {
+            const srlm_sql_result *q = results[j];
+            count += q && q->outcome == SRLM_SQL_ROWS && !q->truncated && same_result(q, r);
+        }
+        if (count > best_count) { best = (long)i; best_count = count; }
+    }
+    if (group_size) *group_size = best_count;
+    return best;
+}
