@@ -2,16 +2,53 @@
  * rtrim(), registered on sandbox connections. SQLite's own versions are O(n*m) inside one
  * function call, where no progress handler can stop them (instr of a 1 MB text by a 0.5 MB
  * needle: 36 s). Results are SQLite 3.40's, byte for byte (tests/test_sql_funcs.c compares
- * them on random inputs); only the search changed. Not a general function library. */
+ * them on random inputs); only the search changed (Knuth-Morris-Pratt, hashing for trim).
+ * Not a general function library. */
 #include "sql/sandbox.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* First occurrence of needle at or after h (memmem: linear, two-way, in glibc and bionic). */
-static const unsigned char *find(const unsigned char *h, size_t nh, const unsigned char *n, size_t nn) {
-    return memmem(h, nh, n, nn);
+/* Knuth-Morris-Pratt search: linear in haystack + needle whatever the bytes (memmem is
+ * linear in glibc but quadratic in some libcs and in sanitizer interceptors). */
+typedef struct kmp {
+    const unsigned char *n;
+    size_t nn;
+    size_t *fail; /* fail[i]: length of the longest proper border of n[0..i] */
+} kmp;
+
+static int kmp_init(kmp *k, const unsigned char *n, size_t nn) {
+    k->n = n;
+    k->nn = nn;
+    k->fail = malloc((nn ? nn : 1) * sizeof *k->fail);
+    if (!k->fail) return -1;
+    k->fail[0] = 0;
+    for (size_t i = 1, b = 0; i < nn; i++) {
+        while (b > 0 && n[i] != n[b]) b = k->fail[b - 1];
+        if (n[i] == n[b]) b++;
+        k->fail[i] = b;
+    }
+    return 0;
+}
+
+/* Scans h[*pos..nh) with matched-prefix state *state; returns the start of the next
+ * occurrence (and leaves *pos after it, *state = nn) or nh when none. */
+static size_t kmp_next(const kmp *k, const unsigned char *h, size_t nh, size_t *pos, size_t *state) {
+    size_t q = *state;
+    if (q == k->nn) q = k->fail[q - 1]; /* continue after a reported match */
+    for (size_t i = *pos; i < nh; i++) {
+        while (q > 0 && h[i] != k->n[q]) q = k->fail[q - 1];
+        if (h[i] == k->n[q]) q++;
+        if (q == k->nn) {
+            *pos = i + 1;
+            *state = q;
+            return i + 1 - k->nn;
+        }
+    }
+    *pos = nh;
+    *state = q;
+    return nh;
 }
 
 /* instr(X, Y): 1-based character (text) or byte (blobs) position of the first Y in X, 0 when
@@ -48,20 +85,23 @@ static void fn_instr(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             sqlite3_result_error_nomem(ctx);
             return;
         }
-        const unsigned char *m = NULL;
-        size_t from = 0;
-        while (nn <= nh && from + (size_t)nn <= (size_t)nh) {
-            m = find(h + from, (size_t)nh - from, n, (size_t)nn);
-            if (!m) break;
-            size_t at = (size_t)(m - h);
-            if (!is_text || at == 0 || (h[at] & 0xC0) != 0x80) break;
-            from = at + 1;
-            m = NULL;
+        kmp k;
+        if (kmp_init(&k, n, (size_t)nn) != 0) {
+            sqlite3_value_free(c1);
+            sqlite3_value_free(c2);
+            sqlite3_result_error_nomem(ctx);
+            return;
         }
-        if (!m) pos = 0;
-        else if (!is_text) pos = 1 + (sqlite3_int64)(m - h);
+        size_t at = (size_t)nh, from = 0, state = 0;
+        while (nn <= nh) {
+            at = kmp_next(&k, h, (size_t)nh, &from, &state);
+            if (at == (size_t)nh || !is_text || at == 0 || (h[at] & 0xC0) != 0x80) break;
+        }
+        free(k.fail);
+        if (nn > nh || at == (size_t)nh) pos = 0;
+        else if (!is_text) pos = 1 + (sqlite3_int64)at;
         else
-            for (const unsigned char *p = h + 1; p <= m; p++) pos += (*p & 0xC0) != 0x80;
+            for (size_t p = 1; p <= at; p++) pos += (h[p] & 0xC0) != 0x80;
         sqlite3_value_free(c1);
         sqlite3_value_free(c2);
     }
@@ -91,20 +131,24 @@ static void fn_replace(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     pat = sqlite3_value_text(argv[1]);
     if (!s || !pat) { sqlite3_result_error_nomem(ctx); return; }
     int64_t limit = sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1);
+    kmp k;
+    if (kmp_init(&k, pat, np) != 0) { sqlite3_result_error_nomem(ctx); return; }
     sqlbuf out = {0};
-    size_t i = 0;
+    size_t i = 0, from = 0, state = 0;
     while (i < ns) {
-        const unsigned char *m = np <= ns - i ? find(s + i, ns - i, pat, np) : NULL;
-        size_t upto = m ? (size_t)(m - s) : ns;
-        sqlbuf_put(&out, (const char *)s + i, upto - i);
-        if (m) sqlbuf_put(&out, (const char *)rep, nr);
-        i = m ? upto + np : ns;
+        size_t m = kmp_next(&k, s, ns, &from, &state);
+        state = 0; /* matches do not overlap: start afresh after each */
+        sqlbuf_put(&out, (const char *)s + i, m - i);
+        if (m < ns) sqlbuf_put(&out, (const char *)rep, nr);
+        i = m < ns ? m + np : ns;
         if ((int64_t)out.n > limit) {
             free(out.p);
+            free(k.fail);
             sqlite3_result_error_toobig(ctx);
             return;
         }
     }
+    free(k.fail);
     if (out.oom) { free(out.p); sqlite3_result_error_nomem(ctx); return; }
     sqlite3_result_text64(ctx, out.p ? out.p : "", out.n, out.p ? free : SQLITE_TRANSIENT, SQLITE_UTF8);
 }
