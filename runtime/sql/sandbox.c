@@ -586,6 +586,7 @@ srlm_status srlm_sql_exec(srlm_sql_db *db, const char *sql, size_t len, int64_t 
         const char *rest = skip_tail(tail ? tail : end, end);
         if (rest < end) {
             int show = (int)(end - rest < 40 ? end - rest : 40);
+            while (show > 0 && rest + show < end && ((unsigned char)rest[show] & 0xC0) == 0x80) show--; /* whole characters */
             st = set_msg(r, SRLM_SQL_REFUSED, "only one statement per call; text after the first statement: '%.*s%s'",
                          show, rest, end - rest > 40 ? "..." : "");
         } else if (!sqlite3_stmt_readonly(stmt)) {
