@@ -100,6 +100,14 @@ static void test_reex(void) {
     CHECK(NEAR(r.exploration, 2), "capped exploration %g", r.exploration);
     srlm_reex_parsed_free(&p);
 
+    /* fenced SQL inside the blocks */
+    CHECK_OK(srlm_reex_parse("<think>x</think><intermediate_sql>```SELECT 1```</intermediate_sql><result>1</result>"
+                             "<final_sql>\n```sql\nSELECT  2\n```\n</final_sql>", 10, &p));
+    CHECK(p.format_ok && p.n_intermediate == 1 && !strcmp(p.intermediate[0], "SELECT 1") && p.final_sql &&
+          !strcmp(p.final_sql, "SELECT 2"), "fences dropped: '%s' '%s'", p.n_intermediate ? p.intermediate[0] : "",
+          p.final_sql ? p.final_sql : "");
+    srlm_reex_parsed_free(&p);
+
     /* no intermediate queries: exploration 0 */
     CHECK_OK(srlm_reex_parse("<think>easy</think><final_sql>SELECT 1</final_sql>", 10, &p));
     r = srlm_reex_reward_compute(&p, "SELECT 1", NULL, 0, 1, 0, NULL);

@@ -123,6 +123,18 @@ typedef enum { T_THINK, T_INTER, T_RESULT, T_FINAL, T_COUNT } tagkind;
 static const char *const tag_open[T_COUNT] = {"<think>", "<intermediate_sql>", "<result>", "<final_sql>"};
 static const char *const tag_close[T_COUNT] = {"</think>", "</intermediate_sql>", "</result>", "</final_sql>"};
 
+/* The SQL of a ReEx block, whitespace collapsed. Models sometimes fence it: the last closed
+ * ```sql block inside wins, else bare ``` fences around the whole text are dropped. */
+static srlm_status block_sql(const char *body, size_t n, char **out) {
+    const char *s, *e;
+    if (last_sql_block(body, body + n, &s, &e)) return collapse_n(s, (size_t)(e - s), out);
+    const char *a = body, *b = body + n;
+    while (a < b && is_space(*a)) a++;
+    while (b > a && is_space(b[-1])) b--;
+    if (b - a >= 6 && !strncmp(a, "```", 3) && !strncmp(b - 3, "```", 3)) { a += 3; b -= 3; }
+    return collapse_n(a, (size_t)(b - a), out);
+}
+
 void srlm_reex_parsed_free(srlm_reex_parsed *p) {
     if (!p) return;
     free(p->final_sql);
@@ -178,7 +190,7 @@ srlm_status srlm_reex_parse(const char *text, int max_interactions, srlm_reex_pa
                 if (nr) out->results = nr;
                 if (!ni || !nr) { st = srlm_errorf(SRLM_ERR_OOM, "out of host memory"); break; }
                 out->results[out->n_intermediate] = NULL;
-                st = collapse_n(body, n, &out->intermediate[out->n_intermediate]);
+                st = block_sql(body, n, &out->intermediate[out->n_intermediate]);
                 if (st) break;
                 out->n_intermediate++;
                 awaiting_result = 1;
@@ -195,7 +207,7 @@ srlm_status srlm_reex_parse(const char *text, int max_interactions, srlm_reex_pa
                 if (saw_final) bad = bad ? bad : "more than one <final_sql> block";
                 free(out->final_sql);
                 out->final_sql = NULL;
-                st = collapse_n(body, n, &out->final_sql);
+                st = block_sql(body, n, &out->final_sql);
                 saw_final = 1;
             }
             open = -1;
