@@ -194,7 +194,12 @@ static int authorise(void *ctx, int action, const char *a1, const char *a2, cons
         snprintf(db->deny, sizeof db->deny, "PRAGMA %s is not allowed (read-only sandbox)", a1 ? a1 : "?");
         return SQLITE_DENY;
     case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
-        snprintf(db->deny, sizeof db->deny, "writing to %s is not allowed (read-only sandbox)", a1 ? a1 : "a table");
+        /* DDL reaches the authoriser first as a write of the schema table */
+        if (a1 && (!strcmp(a1, "sqlite_master") || !strcmp(a1, "sqlite_temp_master") ||
+                   !strcmp(a1, "sqlite_schema") || !strcmp(a1, "sqlite_temp_schema")))
+            snprintf(db->deny, sizeof db->deny, "schema changes and temporary objects are not allowed (read-only sandbox)");
+        else
+            snprintf(db->deny, sizeof db->deny, "writing to %s is not allowed (read-only sandbox)", a1 ? a1 : "a table");
         return SQLITE_DENY;
     case SQLITE_ATTACH: case SQLITE_DETACH:
         snprintf(db->deny, sizeof db->deny, "ATTACH and DETACH are not allowed");
