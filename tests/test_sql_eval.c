@@ -305,14 +305,13 @@ static void test_files(const char *tmp) {
 /* Spider's test-suite rule: every "*.sqlite" of the folder must agree; BIRD uses the main file.
  * Also Spider's errors="ignore" text decoding. */
 static void test_suite_dbs(const char *shared, const char *tmp) {
-    char orig[600], dir[800], main_db[900], variant[900], data[900];
+    char orig[600], dir[800], variant[900], data[900];
     snprintf(orig, sizeof orig, "%s/spider/database/concert_singer/concert_singer.sqlite", shared);
     snprintf(dir, sizeof dir, "%s/ts/concert_singer", tmp);
     char cmd[4000];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/concert_singer.sqlite' && cp '%s' '%s/concert_singer_2.sqlite'",
              dir, orig, dir, orig, dir);
     CHECK(system(cmd) == 0, "copy databases");
-    snprintf(main_db, sizeof main_db, "%s/concert_singer.sqlite", dir);
     snprintf(variant, sizeof variant, "%s/concert_singer_2.sqlite", dir);
     sqlite3 *h = NULL;
     sqlite3_open(variant, &h);
@@ -346,7 +345,6 @@ static void test_suite_dbs(const char *shared, const char *tmp) {
     srlm_sql_eval_report_free(r);
     srlm_sql_dataset_free(d);
     unlink(data);
-    (void)main_db;
 }
 
 int main(void) {
