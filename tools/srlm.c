@@ -14,6 +14,8 @@ int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -34,6 +36,8 @@ static const cli_command commands[] = {
     {"generate", "stream a continuation of a prompt", cmd_generate},
     {"chat", "interactive chat with history", cmd_chat},
     {"perplexity", "perplexity of a text file", cmd_perplexity},
+    {"query", "run one SQL statement in the read-only sandbox", cmd_query},
+    {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
 };
 
 static void usage(FILE *f) {
