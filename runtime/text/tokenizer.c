@@ -240,7 +240,27 @@ srlm_status srlm_tokenizer_find(const srlm_tokenizer *t, const char *text, int32
 
 /* ---- encoding ----------------------------------------------------------------------- */
 
-static int is_ascii_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* Unicode White_Space (what HF's lstrip/rstrip strip: Rust's char::is_whitespace). */
+static int is_white_space(uint32_t c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Length of the white-space character that ends at s[end) and starts at or after `from`
+ * (0 if none). The caller guarantees end > from, both on character boundaries. */
+static size_t space_before(const char *s, size_t from, size_t end) {
+    size_t b = end - 1;
+    while (b > from && end - b < 4 && ((uint8_t)s[b] & 0xC0) == 0x80) b--;
+    uint32_t cp;
+    int k = srlm_utf8_next((const uint8_t *)s + b, end - b, &cp);
+    return k && (size_t)k == end - b && is_white_space(cp) ? (size_t)k : 0;
+}
+
+static size_t space_after(const char *s, size_t at, size_t n) {
+    uint32_t cp;
+    int k = srlm_utf8_next((const uint8_t *)s + at, n - at, &cp);
+    return k && is_white_space(cp) ? (size_t)k : 0;
+}
 
 /* Finds the leftmost, then longest, added token at or after `from`. */
 static const srlm_added_token *next_added(const srlm_tokenizer *t, const char *s, size_t n, size_t from,
@@ -286,8 +306,9 @@ srlm_status srlm_tokenizer_encode(const srlm_tokenizer *t, const char *text, siz
     while (!st && (a = next_added(t, text, len, seg, flags & SRLM_ENCODE_SPECIAL, &at))) {
         size_t start = at, end = at + a->len;
         /* lstrip/rstrip: the token swallows whitespace beside it, as HF's added tokens do. */
-        if (a->flags & SRLM_TOKF_LSTRIP) while (start > seg && is_ascii_space((uint8_t)text[start - 1])) start--;
-        if (a->flags & SRLM_TOKF_RSTRIP) while (end < len && is_ascii_space((uint8_t)text[end])) end++;
+        size_t k;
+        if (a->flags & SRLM_TOKF_LSTRIP) while (start > seg && (k = space_before(text, seg, start))) start -= k;
+        if (a->flags & SRLM_TOKF_RSTRIP) while (end < len && (k = space_after(text, end, len))) end += k;
         st = encode_segment(t, text + seg, start - seg, md, &prev_special, &out);
         if (!st) st = srlm_i32vec_push(&out, a->id);
         prev_special = 1;
