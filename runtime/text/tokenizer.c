@@ -113,6 +113,7 @@ srlm_status srlm_tokenizer_create_from_json(const char *json, size_t len, const 
                                   cJSON_GetErrorPtr() ? (size_t)(cJSON_GetErrorPtr() - json) : (size_t)0);
     srlm_tokenizer *t = calloc(1, sizeof *t);
     if (!t) { cJSON_Delete(root); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    t->add_bos = 1; /* until tokenizer_config.json says otherwise */
     srlm_status st = srlm_bpe_load(t, root, name);
     cJSON_Delete(root);
     if (!st) st = setup_chat(t);
@@ -146,6 +147,8 @@ static srlm_status apply_config(srlm_tokenizer *t, const char *path) {
             break;
         }
     }
+    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(root, "add_bos_token");
+    if (cJSON_IsBool(ab)) t->add_bos = cJSON_IsTrue(ab);
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(root, "chat_template");
     if (!st && t->chatml && cJSON_IsString(tmpl) && !strstr(tmpl->valuestring, qwen_default_system)) {
         free(t->default_system);
@@ -299,7 +302,7 @@ srlm_status srlm_tokenizer_encode(const srlm_tokenizer *t, const char *text, siz
     pcre2_match_data *md = NULL;
     if (t->split_re && !(md = pcre2_match_data_create_from_pattern(t->split_re, NULL)))
         return srlm_errorf(SRLM_ERR_OOM, "out of host memory for regex match data");
-    if ((flags & SRLM_ENCODE_BOS) && t->bos >= 0) st = srlm_i32vec_push(&out, t->bos);
+    if ((flags & SRLM_ENCODE_BOS) && t->bos >= 0 && t->add_bos) st = srlm_i32vec_push(&out, t->bos);
     int prev_special = 1; /* SentencePiece adds its dummy prefix at the start and after specials */
     size_t seg = 0, at;
     const srlm_added_token *a;
