@@ -196,7 +196,9 @@ void srlm_tokenizer_destroy(srlm_tokenizer *tok); /* accepts NULL */
 
 enum {
     SRLM_ENCODE_SPECIAL = 1, /* match special tokens such as <|im_start|> in the text */
-    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one */
+    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one and its model wants it
+                              * (GGUF add_bos_token, tokenizer_config.json add_bos_token;
+                              * default yes): pass it when starting a sequence */
 };
 /* Encodes len bytes of UTF-8 text. Added tokens not marked special are always matched;
  * special ones only with SRLM_ENCODE_SPECIAL. On success *ids is a malloc'd array of *n_ids
