@@ -61,6 +61,7 @@ static const struct {
     {"softmax", srlm_bench_ops_softmax},
     {"rope", srlm_bench_ops_rope},
     {"embedding", srlm_bench_ops_embedding},
+    {"attn", srlm_bench_ops_attn},
 };
 
 static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {

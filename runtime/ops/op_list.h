@@ -2,6 +2,19 @@
  * one in shaders/meson.build, a row in op_table.c, a host function, a CPU reference, a test. */
 #define SRLM_OP_LIST \
     SRLM_OP(FILL_F32, spv_fill_f32) \
+    SRLM_OP(MATMUL_NT_F32, spv_matmul_nt_f32) \
+    SRLM_OP(MATMUL_NT_F16, spv_matmul_nt_f16) \
+    SRLM_OP(MATMUL_NN_F32, spv_matmul_nn_f32) \
+    SRLM_OP(MATMUL_NN_F16, spv_matmul_nn_f16) \
+    SRLM_OP(MATMUL_TN_F32, spv_matmul_tn_f32) \
+    SRLM_OP(MATMUL_COLSUM_F32, spv_matmul_colsum_f32) \
+    SRLM_OP(MATMUL_SM_NT_F32, spv_matmul_sm_nt_f32) \
+    SRLM_OP(MATMUL_SM_NT_F16, spv_matmul_sm_nt_f16) \
+    SRLM_OP(MATMUL_SM_NN_F32, spv_matmul_sm_nn_f32) \
+    SRLM_OP(MATMUL_SM_NN_F16, spv_matmul_sm_nn_f16) \
+    SRLM_OP(MATMUL_SM_TN_F32, spv_matmul_sm_tn_f32) \
+    SRLM_OP(MEMBW_READ, spv_membw_read) \
+    SRLM_OP(MEMBW_COPY, spv_membw_copy) \
     SRLM_OP(ADD_F32, spv_add_f32) \
     SRLM_OP(MUL_F32, spv_mul_f32) \
     SRLM_OP(SCALE_F32, spv_scale_f32) \
@@ -34,5 +47,12 @@
     SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \
     SRLM_OP(EMBEDDING_FWD_F16, spv_embedding_fwd_f16) \
     SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32) \
-    SRLM_OP(MEMBW_READ, spv_membw_read) \
-    SRLM_OP(MEMBW_COPY, spv_membw_copy)
+    SRLM_OP(KV_APPEND, spv_kv_append) \
+    SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
+    SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
+    SRLM_OP(ATTN_COMBINE, spv_attn_combine) \
+    SRLM_OP(ATTN_PAGED_GQA, spv_attn_paged_gqa) \
+    SRLM_OP(ATTN_FWD, spv_attn_fwd) \
+    SRLM_OP(ATTN_BWD_DQ, spv_attn_bwd_dq) \
+    SRLM_OP(ATTN_BWD_DKV, spv_attn_bwd_dkv)
+

@@ -13,6 +13,21 @@ SRLM_OP_LIST
 
 const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_FILL_F32] = ROW(spv_fill_f32, 1, 0x1, srlm_push_fill, 1, 256),
+    /* matmul family (runtime/ops/ops_matmul.c chooses the variant and the spec constants):
+     * register tiles: spec = wg, TM|TN, TN|TK8, VEC; shared memory: wg, BI, BJ, BP, TI, TJ */
+    [SRLM_OP_MATMUL_NT_F32] = ROW(spv_matmul_nt_f32, 4, 0x1, srlm_push_matmul, 4, 8, 4, 4, 1),
+    [SRLM_OP_MATMUL_NT_F16] = ROW(spv_matmul_nt_f16, 4, 0x1, srlm_push_matmul, 4, 8, 4, 4, 1),
+    [SRLM_OP_MATMUL_NN_F32] = ROW(spv_matmul_nn_f32, 3, 0x1, srlm_push_matmul, 4, 8, 4, 1, 1),
+    [SRLM_OP_MATMUL_NN_F16] = ROW(spv_matmul_nn_f16, 3, 0x1, srlm_push_matmul, 4, 8, 4, 1, 1),
+    [SRLM_OP_MATMUL_TN_F32] = ROW(spv_matmul_tn_f32, 3, 0x1, srlm_push_matmul, 4, 8, 4, 1, 1),
+    [SRLM_OP_MATMUL_COLSUM_F32] = ROW(spv_matmul_colsum_f32, 2, 0x1, srlm_push_matmul, 1, 64),
+    [SRLM_OP_MATMUL_SM_NT_F32] = ROW(spv_matmul_sm_nt_f32, 4, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MATMUL_SM_NT_F16] = ROW(spv_matmul_sm_nt_f16, 4, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MATMUL_SM_NN_F32] = ROW(spv_matmul_sm_nn_f32, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MATMUL_SM_NN_F16] = ROW(spv_matmul_sm_nn_f16, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MATMUL_SM_TN_F32] = ROW(spv_matmul_sm_tn_f32, 3, 0x1, srlm_push_matmul, 6, 256, 64, 64, 16, 4, 4),
+    [SRLM_OP_MEMBW_READ] = ROW(spv_membw_read, 2, 0x2, srlm_push_membw, 1, 64),
+    [SRLM_OP_MEMBW_COPY] = ROW(spv_membw_copy, 2, 0x2, srlm_push_membw, 1, 64),
     [SRLM_OP_ADD_F32] = ROW(spv_add_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
     [SRLM_OP_MUL_F32] = ROW(spv_mul_f32, 3, 0x1, srlm_push_eltwise, 1, 256),
     [SRLM_OP_SCALE_F32] = ROW(spv_scale_f32, 2, 0x1, srlm_push_eltwise, 1, 256),
@@ -45,8 +60,18 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_EMBEDDING_FWD_F32] = ROW(spv_embedding_fwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_FWD_F16] = ROW(spv_embedding_fwd_f16, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_BWD_F32] = ROW(spv_embedding_bwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
-    [SRLM_OP_MEMBW_READ] = ROW(spv_membw_read, 2, 0x2, srlm_push_membw, 1, 64),
-    [SRLM_OP_MEMBW_COPY] = ROW(spv_membw_copy, 2, 0x2, srlm_push_membw, 1, 64),
+    [SRLM_OP_KV_APPEND] = ROW(spv_kv_append, 5, 0x3, srlm_push_kv_append, 1, 64),
+    /* attn_paged: spec 1 = HS, 2 = block size; the host sets the workgroup size (subgroup
+     * variant: the device's subgroup size) and HS per call. */
+    [SRLM_OP_ATTN_PAGED_SG] = ROW(spv_attn_paged_sg, 8, 0x3, srlm_push_attn_paged, 3, 32, 64, 16),
+    [SRLM_OP_ATTN_PAGED_T] = ROW(spv_attn_paged_t, 8, 0x3, srlm_push_attn_paged, 3, 64, 64, 16),
+    /* spec 3 = query heads per kv head, 4 = lanes per position (team) */
+    [SRLM_OP_ATTN_PAGED_GQA] = ROW(spv_attn_paged_gqa, 8, 0x3, srlm_push_attn_paged, 5, 32, 64, 16, 1, 8),
+    [SRLM_OP_ATTN_COMBINE] = ROW(spv_attn_combine, 2, 0x1, srlm_push_attn_combine, 1, 64),
+    /* training attention: spec 1 = HS */
+    [SRLM_OP_ATTN_FWD] = ROW(spv_attn_fwd, 6, 0x3, srlm_push_attn_train, 2, 64, 64),
+    [SRLM_OP_ATTN_BWD_DQ] = ROW(spv_attn_bwd_dq, 9, 0x3, srlm_push_attn_train, 2, 64, 64),
+    [SRLM_OP_ATTN_BWD_DKV] = ROW(spv_attn_bwd_dkv, 9, 0x3, srlm_push_attn_train, 2, 64, 64),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -11,12 +11,16 @@ uint64_t srlm_ops_align(const srlm_ctx *ctx) {
 
 uint64_t srlm_ops_binding_limit(const srlm_ctx *ctx) {
     uint64_t lim = ctx->caps.max_storage_buffer_range;
-    /* Tests lower the limit to run the tiled paths on small tensors; it can never raise it,
-     * and is kept at a few alignment units so every op still has room for one row. */
+    /* Tests lower the limit to run the tiled paths on small tensors (bytes, or with a K/M/G
+     * suffix); it can never raise it, and is kept at a few alignment units so every op still
+     * has room for one row. */
     const char *e = getenv("SRLM_MAX_BINDING_BYTES");
     if (e && *e) {
         char *end;
         unsigned long long v = strtoull(e, &end, 10);
+        if (*end == 'K' || *end == 'k') v <<= 10, end++;
+        else if (*end == 'M' || *end == 'm') v <<= 20, end++;
+        else if (*end == 'G' || *end == 'g') v <<= 30, end++;
         uint64_t floor = 4 * srlm_ops_align(ctx);
         if (*end == 0 && v > 0) {
             if (v < floor) v = floor;

@@ -28,3 +28,6 @@ uint f32_to_f16_bits(float x) {
 
 // f16 element i of a uint-word array: unpackHalf2x16 is exact (core GLSL, no extension).
 #define F16_AT(arr, i) (unpackHalf2x16(arr[(i) >> 1])[(i) & 1u])
+// Names used by the attention shaders.
+uint f32_to_f16_rne(float f) { return f32_to_f16_bits(f); }
+uint pack_f16x2_rne(float lo, float hi) { return f32_to_f16_bits(lo) | (f32_to_f16_bits(hi) << 16); }
