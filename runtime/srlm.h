@@ -147,6 +147,41 @@ typedef struct srlm_init_options {
  * errors naming the preset, SRLM_ERR_IO, SRLM_ERR_OOM. */
 srlm_status srlm_model_init(const srlm_init_options *opt);
 
+/* ---- Sampling parameters (runtime/decode) -------------------------------------------
+ * What `srlm generate` / `chat` and the decode loops take per sequence. The order of the
+ * logit processing follows Hugging Face `generate`: repetition penalty on the raw logits,
+ * then temperature, then top-k, top-p and min-p on the tempered distribution; the token is
+ * drawn from what is left, renormalised. Randomness: one uniform double per token,
+ * srlm_rng_uniform_f64(seed, sequence id, position) (runtime/rng.h), so a sequence's tokens
+ * depend only on its own logits, seed, id and positions, never on the rest of the batch. */
+typedef struct srlm_sample_params {
+    float temperature;     /* 0: greedy (argmax of the penalised logits, ties to the lowest id);
+                              > 0: logits divided by it. Default 1. */
+    int32_t top_k;         /* keep the k most likely tokens (ties to the lowest id); 0 or >= V: off.
+                              Default 0. */
+    float top_p;           /* nucleus: keep a token while the probability mass ranked strictly
+                              above it is < top_p; in (0, 1]; 1: off. Default 1. */
+    float min_p;           /* keep tokens with p >= min_p * max p; in [0, 1]; 0: off. Default 0. */
+    float repeat_penalty;  /* > 0; a logit of an id seen in the window is divided by it when
+                              positive, multiplied when negative (HF); 1: off. Default 1. */
+    int32_t repeat_last_n; /* window: the last n ids before the sampled token (prompt included);
+                              -1: the whole history; 0: none. Default -1. */
+    uint64_t seed;         /* RNG seed. Default 0. */
+    int32_t max_tokens;    /* stop after this many generated tokens; 0: no limit. Default 256. */
+    const int32_t *stop_ids;          /* borrowed: ids that end the sequence (e.g. <|im_end|>) */
+    int32_t n_stop_ids;
+    const char *const *stop_strings;  /* borrowed, NUL-terminated, non-empty: text that ends the
+                                         sequence, matched on decoded bytes across tokens */
+    int32_t n_stop_strings;
+} srlm_sample_params;
+
+/* Fills p with the defaults above: plain sampling from the model's distribution. */
+void srlm_sample_params_default(srlm_sample_params *p);
+/* Checks ranges (temperature >= 0 and finite, top_k >= 0, top_p in (0, 1], min_p in [0, 1],
+ * repeat_penalty > 0, repeat_last_n >= -1, max_tokens >= 0, stop ids >= 0, stop strings
+ * non-empty). Errors: SRLM_ERR_INVALID naming the field and value. */
+srlm_status srlm_sample_params_check(const srlm_sample_params *p);
+
 #ifdef __cplusplus
 }
 #endif
