@@ -53,6 +53,15 @@ static const struct {
     family_fn run;
 } families[] = {
     {"fill", srlm_bench_ops_fill},
+    {"eltwise", srlm_bench_ops_eltwise},
+    {"activation", srlm_bench_ops_activation},
+    {"convert", srlm_bench_ops_convert},
+    {"reduce", srlm_bench_ops_reduce},
+    {"rmsnorm", srlm_bench_ops_rmsnorm},
+    {"softmax", srlm_bench_ops_softmax},
+    {"rope", srlm_bench_ops_rope},
+    {"embedding", srlm_bench_ops_embedding},
+    {"attn", srlm_bench_ops_attn},
 };
 
 static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {
