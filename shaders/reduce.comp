@@ -12,17 +12,33 @@
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform P { uint n; uint out_index; uint do_sqrt; } p;
 layout(std430, binding = 0) writeonly buffer O { float o[]; };
+#if defined(PARTIAL)
+layout(std430, binding = 1) readonly buffer X { vec4 x[]; };  // vec4: 16-byte loads
+#else
 layout(std430, binding = 1) readonly buffer X { float x[]; };
+#endif
 
 void main() {
   float acc = 0.0;
 #if defined(PARTIAL)
+  // whole vec4s in a grid-stride loop, then the n%4 trailing floats (as in eltwise.comp)
+  uint nv = p.n / 4u;
   uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
+  vec4 a4 = vec4(0.0);
+  for (uint i = gl_GlobalInvocationID.x; i < nv; i += stride) {
 #if defined(SQUARE)
-    acc += x[i] * x[i];
+    a4 += x[i] * x[i];
 #else
-    acc += x[i];
+    a4 += x[i];
+#endif
+  }
+  acc = (a4.x + a4.y) + (a4.z + a4.w);
+  uint t = gl_GlobalInvocationID.x;
+  if (t < (p.n & 3u)) {
+#if defined(SQUARE)
+    acc += x[nv][t] * x[nv][t];
+#else
+    acc += x[nv][t];
 #endif
   }
   acc = wg_sum(acc);

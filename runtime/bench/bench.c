@@ -61,6 +61,8 @@ static const struct {
     {"softmax", srlm_bench_ops_softmax},
     {"rope", srlm_bench_ops_rope},
     {"embedding", srlm_bench_ops_embedding},
+    {"loss", srlm_bench_ops_loss},
+    {"adamw", srlm_bench_ops_adamw},
     {"attn", srlm_bench_ops_attn},
 };
 

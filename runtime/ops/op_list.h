@@ -47,6 +47,16 @@
     SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \
     SRLM_OP(EMBEDDING_FWD_F16, spv_embedding_fwd_f16) \
     SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32) \
+    SRLM_OP(CROSSENTROPY_STATS_F32, spv_crossentropy_stats_f32) \
+    SRLM_OP(CROSSENTROPY_FINAL_F32, spv_crossentropy_final_f32) \
+    SRLM_OP(CROSSENTROPY_GRAD_F32, spv_crossentropy_grad_f32) \
+    SRLM_OP(KL_STATS_F32, spv_kl_stats_f32) \
+    SRLM_OP(KL_ROW_F32, spv_kl_row_f32) \
+    SRLM_OP(KL_DIV_F32, spv_kl_div_f32) \
+    SRLM_OP(KL_SUM_F32, spv_kl_sum_f32) \
+    SRLM_OP(KL_GRAD_F32, spv_kl_grad_f32) \
+    SRLM_OP(ADAMW_STEP_F32, spv_adamw_step_f32) \
+    SRLM_OP(ADAMW_CLIP_F32, spv_adamw_clip_f32) \
     SRLM_OP(KV_APPEND, spv_kv_append) \
     SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
     SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
@@ -55,4 +65,3 @@
     SRLM_OP(ATTN_FWD, spv_attn_fwd) \
     SRLM_OP(ATTN_BWD_DQ, spv_attn_bwd_dq) \
     SRLM_OP(ATTN_BWD_DKV, spv_attn_bwd_dkv)
-

@@ -60,6 +60,16 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_EMBEDDING_FWD_F32] = ROW(spv_embedding_fwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_FWD_F16] = ROW(spv_embedding_fwd_f16, 3, 0x1, srlm_push_embedding, 1, 256),
     [SRLM_OP_EMBEDDING_BWD_F32] = ROW(spv_embedding_bwd_f32, 3, 0x1, srlm_push_embedding, 1, 256),
+    [SRLM_OP_CROSSENTROPY_STATS_F32] = ROW(spv_crossentropy_stats_f32, 3, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_CROSSENTROPY_FINAL_F32] = ROW(spv_crossentropy_final_f32, 7, 0xF, srlm_push_loss, 1, 64),
+    [SRLM_OP_CROSSENTROPY_GRAD_F32] = ROW(spv_crossentropy_grad_f32, 4, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_KL_STATS_F32] = ROW(spv_kl_stats_f32, 3, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_KL_ROW_F32] = ROW(spv_kl_row_f32, 2, 0x1, srlm_push_loss, 1, 64),
+    [SRLM_OP_KL_DIV_F32] = ROW(spv_kl_div_f32, 4, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_KL_SUM_F32] = ROW(spv_kl_sum_f32, 3, 0x3, srlm_push_loss, 1, 64),
+    [SRLM_OP_KL_GRAD_F32] = ROW(spv_kl_grad_f32, 4, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_ADAMW_STEP_F32] = ROW(spv_adamw_step_f32, 5, 0x7, srlm_push_adamw, 1, 256),
+    [SRLM_OP_ADAMW_CLIP_F32] = ROW(spv_adamw_clip_f32, 1, 0x1, srlm_push_adamw, 1, 1),
     [SRLM_OP_KV_APPEND] = ROW(spv_kv_append, 5, 0x3, srlm_push_kv_append, 1, 64),
     /* attn_paged: spec 1 = HS, 2 = block size; the host sets the workgroup size (subgroup
      * variant: the device's subgroup size) and HS per call. */

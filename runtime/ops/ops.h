@@ -241,4 +241,73 @@ srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_bu
                                   srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
                                   uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
 
+/* ---- Losses over logits (ops_loss.c, shaders/crossentropy.comp, kl.comp). Rows of V
+ * floats are cut into tiles of at most SRLM_LOSS_TILE columns (fewer when the binding limit
+ * is smaller); each dispatch binds windows of whole tiles x a block of rows under the
+ * binding limit, so V = 151,936 and any N work on a 128 MiB device. Per-tile partials are
+ * combined in tile order (no float atomics): the same call on the same device gives the same
+ * bits, whatever the window sizes. Errors: SRLM_ERR_INVALID for a shape or a buffer too
+ * small (named), SRLM_ERR_UNSUPPORTED when not even one tile's statistics fit a binding;
+ * dispatch errors. ---- */
+#define SRLM_LOSS_TILE 4096
+/* Scratch bytes srlm_op_crossentropy / srlm_op_kl need for (N,V) on this device. */
+uint64_t srlm_op_crossentropy_scratch_bytes(const srlm_ctx *ctx, int N, int V);
+uint64_t srlm_op_kl_scratch_bytes(const srlm_ctx *ctx, int N, int V);
+/* Cross-entropy fused with softmax over z = logits * inv_temp (inv_temp = 1: plain CE, as
+ * srlm_ref_crossentropy_fwd/_bwd). Per row n, t = targets[n], w = weights[n]:
+ *   lse = log sum exp z, logprob[n] = z_t - lse, entropy[n] = lse - sum softmax(z) z,
+ *   loss[n] = -w * logprob[n]; a target outside [0,V) (e.g. -100) gives loss 0, logprob 0
+ *   (entropy still written) and a zero gradient row.
+ * grad != 0: logits are OVERWRITTEN in place by dz/dlogits scaled: scale * w * inv_temp *
+ * (softmax(z) - onehot(t)) (inv_temp factor only when != 1), after the statistics are taken,
+ * so full logits are never held twice. The sum of loss (srlm_op_sum) is the ref's return.
+ * loss, logprob, entropy (N) f32 written; scratch >= srlm_op_crossentropy_scratch_bytes (it
+ * also holds lse (N) for the gradient); logits (N,V) f32; targets (N) int32; weights (N) f32
+ * (per-step normalisation such as 1/tokens belongs in the weights: they are a buffer, scale
+ * is recorded). */
+srlm_status srlm_op_crossentropy(srlm_cmd *c, srlm_buf loss, srlm_buf logprob, srlm_buf entropy, srlm_buf scratch,
+                                 srlm_buf logits, srlm_buf targets, srlm_buf weights, int N, int V, float inv_temp,
+                                 float scale, int grad);
+/* KL divergence between ps = softmax(student/tau) and pt = softmax(teacher/tau) per row, as
+ * srlm_ref_kl_fwd/_bwd: dir SRLM_KL_FORWARD (0) = KL(teacher||student), SRLM_KL_REVERSE (1) =
+ * KL(student||teacher). kl (N) gets the unweighted KL_n (the ref returns sum w * KL_n).
+ * grad != 0: student is OVERWRITTEN in place by scale * w / tau * (ps - pt) (forward) or
+ * scale * w / tau * ps * (log ps - log pt - KL_n) (reverse); the tau^2 of distillation is the
+ * caller's, folded into scale. student, teacher (N,V) f32; weights (N) f32. */
+srlm_status srlm_op_kl(srlm_cmd *c, srlm_buf kl, srlm_buf scratch, srlm_buf student, srlm_buf teacher, srlm_buf weights,
+                       int N, int V, float tau, int dir, float scale, int grad);
+
+/* ---- AdamW and gradient clipping (ops_adamw.c, shaders/adamw.comp). ----
+ * The values that change per step live in a parameter block of SRLM_ADAMW_PARAM_FLOATS
+ * floats in a device buffer (architecture rule 5: record once, replay); the host rewrites
+ * it before each submit with srlm_adamw_params (lr, bias corrections from t), except
+ * GRAD_SCALE and the norms, which srlm_op_clip_grad_norm writes on the device. */
+enum {
+    SRLM_ADAMW_LR = 0,           /* lr (informational; the step uses the two below) */
+    SRLM_ADAMW_STEP_SIZE = 1,    /* lr / (1 - beta1^t), computed in double */
+    SRLM_ADAMW_BC2_SQRT = 2,     /* sqrt(1 - beta2^t), computed in double */
+    SRLM_ADAMW_SHRINK = 3,       /* 1 - lr * weight_decay (applied to tensors with decay) */
+    SRLM_ADAMW_GRAD_PRE = 4,     /* gradient pre-scale, e.g. 1 / accumulation steps */
+    SRLM_ADAMW_GRAD_SCALE = 5,   /* factor on grad in the step: pre * clip factor */
+    SRLM_ADAMW_NORM = 6,         /* global norm of the raw gradients (device-written) */
+    SRLM_ADAMW_SCALED_NORM = 7,  /* norm * pre, the norm clipping judged (device-written) */
+    SRLM_ADAMW_PARAM_FLOATS = 8
+};
+/* Fills a parameter block for step t >= 1 exactly as srlm_ref_adamw_step derives its
+ * factors; GRAD_SCALE is set to grad_pre (no clipping) and the norms to 0. */
+void srlm_adamw_params(float out[SRLM_ADAMW_PARAM_FLOATS], float lr, float beta1, float beta2, float weight_decay,
+                       int t, float grad_pre);
+/* One AdamW step over n floats (pieces under the binding limit): param, m, v updated in
+ * place from grad * hp[GRAD_SCALE]; decay != 0 applies weight decay (call per tensor: norms
+ * and biases pass 0). hp: the parameter block (at any float offset). */
+srlm_status srlm_op_adamw(srlm_cmd *c, srlm_buf param, srlm_buf m, srlm_buf v, srlm_buf grad, srlm_buf hp, uint64_t n,
+                          float beta1, float beta2, float eps, int decay);
+/* Global-norm clipping on the device: hp[NORM] = sqrt(sum over the count gradient tensors of
+ * sum g^2) (srlm_op_global_norm), then hp[SCALED_NORM] = norm * pre and hp[GRAD_SCALE] =
+ * pre * min(1, max_norm / (norm * pre + 1e-6)) (srlm_ref_clip_scale; just pre when
+ * max_norm <= 0). The gradients are not touched: the step applies the factor. scratch >=
+ * srlm_op_reduce_scratch_bytes(ctx, ns, count). */
+srlm_status srlm_op_clip_grad_norm(srlm_cmd *c, srlm_buf hp, srlm_buf scratch, const srlm_buf *grads,
+                                   const uint64_t *ns, int count, float max_norm);
+
 #endif

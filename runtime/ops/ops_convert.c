@@ -20,7 +20,7 @@ static srlm_status convert(srlm_cmd *c, int op, const char *what, srlm_buf y, sr
         srlm_buf h = srlm_buf_slice(h16, off * 2, (k + 1) / 2 * 4);
         srlm_buf b[2] = {to16 ? h : a, to16 ? a : h};
         srlm_push_convert p = {.n = (uint32_t)k};
-        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, 2, &p, sizeof p, srlm_ops_groups(c->ctx, (k + 1) / 2, d->spec[0] * 4ull), 1, 1));
+        SRLM_TRY(srlm_cmd_dispatch(c, op, NULL, b, 2, &p, sizeof p, srlm_ops_groups(c->ctx, k, d->spec[0] * 16ull), 1, 1));
     }
     return NULL;
 }

@@ -54,8 +54,8 @@ static srlm_status reduce(srlm_cmd *c, const char *what, srlm_buf out, srlm_buf 
     for (int t = 0; t < count; t++)
         for (uint64_t off = 0; off < ns[t]; off += piece, nslots++) {
             uint64_t k = ns[t] - off < piece ? ns[t] - off : piece;
-            /* about 16 elements per invocation: few partials, still enough workgroups */
-            uint32_t g = srlm_ops_groups(ctx, k, wg * 16ull);
+            /* about 32 elements (8 vec4) per invocation: few partials, still enough workgroups */
+            uint32_t g = srlm_ops_groups(ctx, k, wg * 32ull);
             if (g > MAX_GROUPS) g = MAX_GROUPS;
             outs[0] = srlm_buf_slice(scratch, nslots * slot * 4, slot * 4);
             outs[1] = srlm_buf_slice(xs[t], off * 4, k * 4);

@@ -90,6 +90,29 @@ typedef struct srlm_push_attn_combine {
 _Static_assert(sizeof(srlm_push_attn_combine) == 12, "attn_combine push constants");
 _Static_assert(sizeof(srlm_push_embedding) == 36, "embedding push constants");
 
+/* crossentropy.comp and kl.comp: N rows in this dispatch, V row stride (vocabulary), TV
+ * columns per tile, T tiles per row, v0/vw the window's first column (a multiple of TV) and
+ * width, k = 1/temperature, scale the gradient factor, mode (KL direction), b[i] the element
+ * index of (row 0, column v0) inside the window bound at binding i (vec4 index for stats). */
+typedef struct srlm_push_loss {
+    uint32_t N, V, TV, T, v0, vw;
+    float k, scale;
+    uint32_t mode;
+    uint32_t b[8];
+} srlm_push_loss;
+_Static_assert(sizeof(srlm_push_loss) == 68, "loss push constants");
+
+/* adamw.comp: n elements of this piece, the constant hyper-parameters, decay flag, hb the
+ * float index of the parameter block inside its window, max_norm for CLIP. */
+typedef struct srlm_push_adamw {
+    uint32_t n;
+    float beta1, beta2, eps;
+    uint32_t decay, hb;
+    float max_norm;
+    uint32_t pad;
+} srlm_push_adamw;
+_Static_assert(sizeof(srlm_push_adamw) == 32, "adamw push constants");
+
 typedef struct srlm_push_attn_train {
     uint32_t B, T, NH, NKV;
     uint32_t has_seg; /* 1: seg binding holds (B,T) segment ids */

@@ -1,13 +1,16 @@
 // half.glsl: f16 / bf16 bits in uint words (two per word, element 0 in the low half), so no
 // shaderFloat16 or 16-bit storage is needed. f32 -> f16 is done on the bits with round to
 // nearest, ties to even, because packHalf2x16's rounding is implementation-defined; the
-// result equals srlm_ref_f32_to_f16 bit for bit (subnormals, overflow to inf, quiet NaN).
+// result equals srlm_ref_f32_to_f16 bit for bit (subnormals, overflow to inf, NaN payloads).
 
 uint f32_to_f16_bits(float x) {
   uint u = floatBitsToUint(x);
   uint sgn = (u >> 16) & 0x8000u;
   uint a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return sgn | 0x7e00u | ((a >> 13) & 0x3ffu);  // NaN, quiet
+  if (a > 0x7f800000u) {  // NaN: keep the top 10 payload bits (every f16 NaN round-trips);
+    uint m = (a >> 13) & 0x3ffu;  // if they are all zero, set the quiet bit (else it reads as inf)
+    return sgn | 0x7c00u | (m != 0u ? m : 0x200u);
+  }
   if (a >= 0x477ff000u) return sgn | 0x7c00u;                       // rounds to >= 65536: inf
   if (a >= 0x38800000u) {                                           // normal f16
     uint r = a - (112u << 23);
