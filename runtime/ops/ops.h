@@ -40,12 +40,14 @@ typedef struct srlm_attn_dims {
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
-    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD; else the first of GQA, SUBGROUP, THREAD it runs */
+    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD_GQA; else the first of GQA, SUBGROUP, THREAD */
     SRLM_ATTN_GQA,        /* one subgroup per (row, kv head, split) for all heads of the group,
                            * lanes split the head dim (subgroup shuffle; HS/8 a power of two,
                            * at most 16 heads per kv head) */
     SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split), lanes take positions */
     SRLM_ATTN_THREAD,     /* one invocation per (row, head, split); no subgroup operations */
+    SRLM_ATTN_THREAD_GQA, /* one invocation per (row, kv head, split) for all heads of the
+                           * group; no subgroup operations; for CPU devices (register-heavy) */
 } srlm_attn_variant;
 
 /* Whether the device can run `v` for shapes d (AUTO: always). */

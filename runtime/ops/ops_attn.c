@@ -50,6 +50,7 @@ bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, s
     case SRLM_ATTN_AUTO:
     case SRLM_ATTN_THREAD: return true;
     case SRLM_ATTN_SUBGROUP: return sg;
+    case SRLM_ATTN_THREAD_GQA: return d->NKV && d->NH % d->NKV == 0 && d->NH / d->NKV <= 16;
     case SRLM_ATTN_GQA:
         return sg && (c->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && pow2(c->min_subgroup_size) &&
                pow2(c->max_subgroup_size) && d->NKV && d->NH % d->NKV == 0 && d->NH / d->NKV <= 16 && d->HS % 8 == 0 &&
@@ -60,10 +61,9 @@ bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, s
 
 srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v) {
     if (v != SRLM_ATTN_AUTO) return v;
-    /* On lavapipe all three ran at about the same speed per CPU-second (1.3-1.8 GFLOP/s, the
-     * per-invocation one a little ahead, see bench_attn.c); GPUs want the K/V rows read once
-     * per group. */
-    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD;
+    /* lavapipe pays one scalar load per lane for every buffer word: reading each K/V row once
+     * for the whole group wins there (bench_attn.c); GPUs want the group-per-subgroup form. */
+    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD_GQA;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_GQA)) return SRLM_ATTN_GQA;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_SUBGROUP)) return SRLM_ATTN_SUBGROUP;
     return SRLM_ATTN_THREAD;
@@ -76,7 +76,9 @@ uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_att
          * stays cheap next to it. A CPU device (lavapipe) has few threads. */
         bool cpu = ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
         uint64_t target = cpu ? 16 : 2048, min_len = cpu ? 512 : 128;
-        uint64_t items = (uint64_t)d->Tq * (srlm_attn_resolve(ctx, d, v) == SRLM_ATTN_GQA ? d->NKV : d->NH);
+        srlm_attn_variant rv = srlm_attn_resolve(ctx, d, v);
+        uint64_t items = (uint64_t)d->Tq * (rv == SRLM_ATTN_GQA || rv == SRLM_ATTN_THREAD_GQA ? d->NKV : d->NH);
+        if (rv == SRLM_ATTN_THREAD_GQA && cpu) target = 64, min_len = 256; /* 8 lanes per SIMD vector */
         uint64_t want = items >= target ? 1 : (target + items - 1) / items;
         uint64_t most = (ctxlen + min_len - 1) / min_len;
         nsplit = (uint32_t)(want < most ? want : most);
@@ -138,6 +140,12 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
         spec[3] = d->NH / d->NKV;
         spec[4] = gqa_team(ctx, d->HS);
         per_group = wg / ctx->caps.max_subgroup_size;
+        items = (uint64_t)d->Tq * d->NKV * nsplit;
+    } else if (variant == SRLM_ATTN_THREAD_GQA) {
+        opid = SRLM_OP_ATTN_PAGED_TG;
+        spec[0] = srlm_op_table[opid].spec[0];
+        spec[3] = d->NH / d->NKV;
+        per_group = spec[0];
         items = (uint64_t)d->Tq * d->NKV * nsplit;
     } else if (variant == SRLM_ATTN_SUBGROUP) {
         /* One subgroup per item. On GPUs several subgroups share a workgroup for occupancy; the
