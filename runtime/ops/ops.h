@@ -78,15 +78,25 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
  * when seg.buffer is set only j with seg[b,j] == seg[b,t] (packed samples). HS a multiple of
  * 4, at most 256. Any binding over maxStorageBufferRange is refused (split the batch). */
 
+/* Heads one invocation handles in attention_fwd and the dq pass (0 in the _hp forms: this
+ * choice): NH/NKV on CPU devices (each k/v row read once per group), else 1. */
+uint32_t srlm_attn_train_heads(const srlm_ctx *ctx, uint32_t NH, uint32_t NKV);
+
 /* out: (B,T,NH,HS); lse: (B,NH,T) log-sum-exp saved for the backward; q: (B,T,NH,HS);
  * k, v: (B,T,NKV,HS); seg: (B,T) int32 or {0}. Errors: SRLM_ERR_INVALID (shapes, sizes). */
 srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
                                   uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* The same with `hp` heads per invocation (a divisor of NH/NKV, at most 16; 0: automatic). */
+srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                     uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp);
 /* Overwrites dq (B,T,NH,HS), dk, dv (B,T,NKV,HS) from dout and the forward's out and lse,
  * recomputing the probabilities. scratch: B*NH*T floats (D = dout.out). dk/dv sum the
  * group's heads in a fixed order (no atomics: bit-reproducible). Two dispatches. */
 srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                   srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
                                   uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                     srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp);
 
 #endif

@@ -185,25 +185,50 @@ static srlm_status train_check(const char *op, srlm_buf q, srlm_buf k, srlm_buf 
     return NULL;
 }
 
+uint32_t srlm_attn_train_heads(const srlm_ctx *ctx, uint32_t NH, uint32_t NKV) {
+    uint32_t g = NKV && NH % NKV == 0 ? NH / NKV : 1;
+    return ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && g <= 16 ? g : 1;
+}
+
+static srlm_status train_hp(const char *op, const srlm_ctx *ctx, uint32_t NH, uint32_t NKV, uint32_t *hp) {
+    if (*hp == 0) *hp = srlm_attn_train_heads(ctx, NH, NKV);
+    if (*hp > 16 || (NH / NKV) % *hp)
+        return srlm_errorf(SRLM_ERR_INVALID, "%s: %u heads per invocation do not divide the group of %u (at most 16)", op, *hp, NH / NKV);
+    return NULL;
+}
+
 srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
                                   uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    return srlm_op_attention_fwd_hp(c, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0);
+}
+
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    return srlm_op_attention_bwd_hp(c, dq, dk, dv, scratch, dout, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0);
+}
+
+srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                     uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp) {
     const char *op = "attention_fwd";
     SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    SRLM_TRY(train_hp(op, c->ctx, NH, NKV, &hp));
     uint64_t rows = (uint64_t)B * T * NH;
     NEED(out, rows * HS * 4, "out");
     NEED(lse, rows * 4, "lse");
     srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
                               .scale = (float)(1.0 / sqrt((double)HS))};
     srlm_buf b[6] = {out, lse, q, k, v, seg.buffer ? seg : q};
-    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS};
-    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1);
+    uint32_t spec[3] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS, hp};
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows / hp, spec[0]), 1, 1);
 }
 
-srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
-                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
-                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                     srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp) {
     const char *op = "attention_bwd";
     SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    SRLM_TRY(train_hp(op, c->ctx, NH, NKV, &hp));
     uint64_t rows = (uint64_t)B * T * NH, kvrows = (uint64_t)B * T * NKV;
     NEED(dq, rows * HS * 4, "dq");
     NEED(dk, kvrows * HS * 4, "dk");
@@ -216,9 +241,10 @@ srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_bu
                               .scale = (float)(1.0 / sqrt((double)HS))};
     srlm_buf sg = seg.buffer ? seg : q;
     srlm_buf b1[9] = {dq, scratch, dout, out, lse, q, k, v, sg};
-    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS};
-    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1));
+    uint32_t spec[3] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS, hp};
+    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows / hp, spec[0]), 1, 1));
     srlm_buf b2[9] = {dk, dv, dout, scratch, lse, q, k, v, sg};
     spec[0] = srlm_op_table[SRLM_OP_ATTN_BWD_DKV].spec[0];
+    spec[2] = 1;
     return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, kvrows, spec[0]), 1, 1);
 }
