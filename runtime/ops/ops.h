@@ -95,8 +95,10 @@ srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, sr
 srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                   srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
                                   uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* The same with `hp` heads per invocation in the dq pass and `kp` keys per invocation (1..8)
+ * in the dk/dv pass (0: automatic, 4 on CPU devices, else 1). */
 srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                      srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
-                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp);
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp, uint32_t kp);
 
 #endif

@@ -205,7 +205,7 @@ srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_
 srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                   srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
                                   uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
-    return srlm_op_attention_bwd_hp(c, dq, dk, dv, scratch, dout, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0);
+    return srlm_op_attention_bwd_hp(c, dq, dk, dv, scratch, dout, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0, 0);
 }
 
 srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
@@ -225,10 +225,12 @@ srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, sr
 
 srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                      srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
-                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp) {
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp, uint32_t kp) {
     const char *op = "attention_bwd";
     SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
     SRLM_TRY(train_hp(op, c->ctx, NH, NKV, &hp));
+    if (kp == 0) kp = c->ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 1;
+    if (kp > 8) return srlm_errorf(SRLM_ERR_INVALID, "%s: %u keys per invocation (at most 8)", op, kp);
     uint64_t rows = (uint64_t)B * T * NH, kvrows = (uint64_t)B * T * NKV;
     NEED(dq, rows * HS * 4, "dq");
     NEED(dk, kvrows * HS * 4, "dk");
@@ -241,10 +243,11 @@ srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm
                               .scale = (float)(1.0 / sqrt((double)HS))};
     srlm_buf sg = seg.buffer ? seg : q;
     srlm_buf b1[9] = {dq, scratch, dout, out, lse, q, k, v, sg};
-    uint32_t spec[3] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS, hp};
+    uint32_t spec[4] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS, hp, 1};
     SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows / hp, spec[0]), 1, 1));
     srlm_buf b2[9] = {dk, dv, dout, scratch, lse, q, k, v, sg};
     spec[0] = srlm_op_table[SRLM_OP_ATTN_BWD_DKV].spec[0];
-    spec[2] = 1;
-    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, kvrows, spec[0]), 1, 1);
+    spec[2] = 1, spec[3] = kp;
+    uint64_t items = (uint64_t)B * NKV * ((T + kp - 1) / kp);
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, items, spec[0]), 1, 1);
 }

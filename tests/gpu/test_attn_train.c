@@ -1,6 +1,7 @@
 /* test_attn_train.c: training attention (attn_fwd, attn_bwd) against the CPU reference in
  * ops/ref.h (itself checked by finite differences in test_ref_attention): out, lse, dq, dk,
- * dv at awkward shapes, with and without packed-sample segments, grouped-query heads; the
+ * dv at awkward shapes, with and without packed-sample segments, grouped-query heads, one
+ * or several heads (fwd, dq) and keys (dk/dv) per invocation; the
  * backward run twice must give bit-identical gradients (no atomics). */
 #include "gpu_test.h"
 #include "ops/ref.h"
@@ -36,7 +37,7 @@ static void run_case(gpu_env *g, uint32_t B, uint32_t T, uint32_t NH, uint32_t N
     if (use_seg) bseg = gpu_alloc(g, (size_t)B * T * 4, seg);
     CHECK_OK(srlm_cmd_begin(g->cmd));
     CHECK_OK(srlm_op_attention_fwd_hp(g->cmd, bo, bl, bq, bk, bv, bseg, B, T, NH, NKV, HS, hp));
-    CHECK_OK(srlm_op_attention_bwd_hp(g->cmd, bdq, bdk, bdv, bs, bdo, bo, bl, bq, bk, bv, bseg, B, T, NH, NKV, HS, hp));
+    CHECK_OK(srlm_op_attention_bwd_hp(g->cmd, bdq, bdk, bdv, bs, bdo, bo, bl, bq, bk, bv, bseg, B, T, NH, NKV, HS, hp, hp == 1 ? 1 : 3));
     CHECK_OK(srlm_cmd_run(g->cmd));
     gpu_read(g, bo, gout, nq * 4);
     gpu_read(g, bl, glse, nl * 4);
@@ -48,7 +49,7 @@ static void run_case(gpu_env *g, uint32_t B, uint32_t T, uint32_t NH, uint32_t N
     const float *got[5] = {gout, glse, gdq, gdk, gdv}, *want[5] = {out, lse, dq, dk, dv};
     size_t ns[5] = {nq, nl, nq, nk, nk};
     for (int i = 0; i < 5; i++) {
-        snprintf(name, sizeof name, "B=%u T=%u NH=%u/%u HS=%u hp=%u%s %s", B, T, NH, NKV, HS, hp, use_seg ? " seg" : "", what[i]);
+        snprintf(name, sizeof name, "B=%u T=%u NH=%u/%u HS=%u hp=%u kp=%u%s %s", B, T, NH, NKV, HS, hp, hp == 1 ? 1 : 3, use_seg ? " seg" : "", what[i]);
         check_close(name, got[i], want[i], ns[i], 1e-7);
     }
     /* determinism: the same backward again gives the same bits */
