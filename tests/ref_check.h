@@ -58,6 +58,41 @@ static inline double ref_compare_f(const char *op, const char *size, const float
     return r;
 }
 
+/* The GPU-vs-reference check of docs/ops.md: normalised squared error
+ * nse = sum (got - want)^2 / sum want^2 (in double) must be below tol. Prints op, size, nse,
+ * max abs err and max rel err, and on failure the first few elements whose error exceeds
+ * sqrt(tol) * rms(want) (and the worst one). A NaN or inf in got where want is finite fails.
+ * Returns 1 when it passed. */
+static inline int ref_check_nse(const char *op, const char *size, const float *got,
+                                const float *want, size_t n, double tol) {
+    double se = 0.0, sr = 0.0, max_abs = 0.0, max_ref = 0.0;
+    size_t worst = 0, bad_values = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = (double)got[i] - want[i];
+        if (!isfinite(got[i]) && isfinite(want[i])) bad_values++;
+        se += e * e;
+        sr += (double)want[i] * want[i];
+        if (fabs(e) > max_abs) { max_abs = fabs(e); worst = i; }
+        if (fabs(want[i]) > max_ref) max_ref = fabs(want[i]);
+    }
+    double nse = se / (sr > 0.0 ? sr : 1.0);
+    int ok = bad_values == 0 && nse < tol;
+    printf("  %-24s %-26s nse %.3e  max abs err %.3e  max rel err %.3e  (tol nse %.0e)%s\n", op, size,
+           nse, max_abs, max_abs / (max_ref > 0.0 ? max_ref : 1.0), tol, ok ? "" : "  FAILED");
+    if (!ok) {
+        double lim = sqrt(tol) * sqrt(sr / (n ? (double)n : 1.0));
+        int shown = 0;
+        for (size_t i = 0; i < n && shown < 5; i++)
+            if (!(fabs((double)got[i] - want[i]) <= lim)) {
+                printf("    [%zu] got %.9g want %.9g\n", i, (double)got[i], (double)want[i]);
+                shown++;
+            }
+        if (n) printf("    worst [%zu] got %.9g want %.9g\n", worst, (double)got[worst], (double)want[worst]);
+    }
+    CHECK(ok, "%s %s: nse %.3e >= %.0e or %zu non-finite values", op, size, nse, tol, bad_values);
+    return ok;
+}
+
 /* Central differences of the scalar loss(ctx) w.r.t. each of x[0..n-1] (perturbed in place
  * and restored), into g. Step h = 1e-5 * max(1, |x|): truncation ~1e-10 in double. */
 static inline void ref_fd(double (*loss)(void *), void *ctx, double *x, size_t n, double *g) {

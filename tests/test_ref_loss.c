@@ -6,7 +6,7 @@
 #include "ref_check.h"
 
 #define TOL_FWD 1e-5
-#define TOL_GRAD 1e-4
+#define TOL_GRAD 1e-5
 
 /* ---- cross-entropy ------------------------------------------------------------------- */
 
@@ -177,6 +177,111 @@ static void test_kl(void) {
     free(s); free(t);
 }
 
+/* ---- top-k KL ---------------------------------------------------------------------- */
+
+typedef struct { double *s; const int *ids; const float *tlogp; const float *w; int N, V, K; double tau, scale; srlm_kl_dir dir; } topk_ctx;
+
+/* Double twin: buckets built from an explicit membership mask. */
+static double topk_fwd_d(const topk_ctx *c, double *kl) {
+    double total = 0.0;
+    char *in = malloc((size_t)c->V);
+    for (int n = 0; n < c->N; n++) {
+        const double *s = c->s + (size_t)n * c->V;
+        const int *ids = c->ids + (size_t)n * c->K;
+        const float *lt = c->tlogp + (size_t)n * c->K;
+        memset(in, 0, (size_t)c->V);
+        for (int k = 0; k < c->K; k++) in[ids[k]] = 1;
+        double mx = -INFINITY, z = 0.0, q_rest = 0.0, pt_rest = 1.0, k_sum = 0.0;
+        for (int v = 0; v < c->V; v++) mx = fmax(mx, s[v] / c->tau);
+        for (int v = 0; v < c->V; v++) z += exp(s[v] / c->tau - mx);
+        for (int v = 0; v < c->V; v++)
+            if (!in[v]) q_rest += exp(s[v] / c->tau - mx) / z;
+        for (int k = 0; k < c->K; k++) {
+            double lps = s[ids[k]] / c->tau - mx - log(z), lpt = lt[k];
+            pt_rest -= exp(lpt);
+            k_sum += c->dir == SRLM_KL_FORWARD ? exp(lpt) * (lpt - lps) : exp(lps) * (lps - lpt);
+        }
+        if (c->K < c->V) {
+            pt_rest = fmax(pt_rest, 1e-30);
+            q_rest = fmax(q_rest, 1e-30);
+            k_sum += c->dir == SRLM_KL_FORWARD ? pt_rest * log(pt_rest / q_rest) : q_rest * log(q_rest / pt_rest);
+        }
+        if (kl) kl[n] = k_sum;
+        total += (c->w ? c->w[n] : 1.0) * k_sum;
+    }
+    free(in);
+    return c->scale * total;
+}
+
+static double topk_loss(void *p) { return topk_fwd_d(p, NULL); }
+
+static void test_kl_topk(void) {
+    printf("top-k KL\n");
+    int shapes[][3] = {{1, 2, 1}, {7, 13, 4}, {3, 127, 16}, {7, 13, 13}, {2, 4099, 64}};
+    const char *dname[] = {"forward", "reverse"};
+    for (int si = 0; si < 5; si++)
+        for (int d = 0; d < 2; d++) {
+            int N = shapes[si][0], V = shapes[si][1], K = shapes[si][2];
+            float tau = 1.5f;
+            size_t n = (size_t)N * V, nk = (size_t)N * K;
+            char sz[64], nm[48];
+            snprintf(sz, sizeof sz, "N=%d V=%d K=%d", N, V, K);
+            float *s = ref_randf(n, -5, 5), *t = ref_randf(n, -5, 5), *w = ref_randf((size_t)N, 0, 2);
+            int *ids = malloc(nk * sizeof *ids);
+            float *lt = malloc(nk * sizeof *lt);
+            // the teacher's K most likely tokens (selection order) and their log-probs at tau
+            for (int r = 0; r < N; r++) {
+                const float *tr = t + (size_t)r * V;
+                double mx = -INFINITY, z = 0.0;
+                for (int v = 0; v < V; v++) mx = fmax(mx, tr[v] / (double)tau);
+                for (int v = 0; v < V; v++) z += exp(tr[v] / (double)tau - mx);
+                for (int k = 0; k < K; k++) {
+                    int best = -1;
+                    for (int v = 0; v < V; v++) {
+                        int taken = 0;
+                        for (int j = 0; j < k; j++) taken |= ids[(size_t)r * K + j] == v;
+                        if (!taken && (best < 0 || tr[v] > tr[best])) best = v;
+                    }
+                    ids[(size_t)r * K + k] = best;
+                    lt[(size_t)r * K + k] = (float)(tr[best] / (double)tau - mx - log(z));
+                }
+            }
+            float *kl = malloc((size_t)N * sizeof *kl), *klf = malloc((size_t)N * sizeof *klf);
+            topk_ctx c = {ref_to_d(s, n), ids, lt, w, N, V, K, tau, 1.0, (srlm_kl_dir)d};
+            double *wk = ref_zeros_d((size_t)N);
+            srlm_ref_kl_topk_fwd(kl, s, ids, lt, w, tau, (srlm_kl_dir)d, N, V, K);
+            topk_fwd_d(&c, wk);
+            snprintf(nm, sizeof nm, "kl_topk_fwd %s", dname[d]);
+            ref_compare(nm, sz, kl, wk, (size_t)N, TOL_FWD);
+            // grouping tokens can only lose information: bucketed KL <= full KL (data processing)
+            srlm_ref_kl_fwd(klf, s, t, NULL, tau, (srlm_kl_dir)d, N, V);
+            int dpi = 1;
+            for (int r = 0; r < N; r++) dpi &= kl[r] <= klf[r] * (1.0f + 1e-5f) + 1e-6f;
+            CHECK(dpi, "top-k KL <= full KL (%s %s)", dname[d], sz);
+            float *ds = malloc(n * sizeof *ds);
+            srlm_ref_kl_topk_bwd(ds, s, ids, lt, w, tau, (srlm_kl_dir)d, 0.75f, N, V, K);
+            if (K == V) {  // the whole vocabulary: the full KL and its gradient
+                float *dsf = malloc(n * sizeof *dsf);
+                srlm_ref_kl_fwd(klf, s, t, w, tau, (srlm_kl_dir)d, N, V);
+                srlm_ref_kl_bwd(dsf, s, t, w, tau, (srlm_kl_dir)d, 0.75f, N, V);
+                snprintf(nm, sizeof nm, "kl_topk K=V = kl %s", dname[d]);
+                ref_compare_f(nm, sz, kl, klf, (size_t)N, TOL_FWD);
+                snprintf(nm, sizeof nm, "kl_topk_bwd K=V = kl %s", dname[d]);
+                ref_compare_f(nm, sz, ds, dsf, n, TOL_FWD);
+                free(dsf);
+            }
+            if (n <= 5000) {
+                double *g = ref_zeros_d(n);
+                c.scale = 0.75;
+                ref_fd(topk_loss, &c, c.s, n, g);
+                snprintf(nm, sizeof nm, "kl_topk_bwd %s fd", dname[d]);
+                ref_compare(nm, sz, ds, g, n, TOL_GRAD);
+                free(g);
+            }
+            free(s); free(t); free(w); free(ids); free(lt); free(kl); free(klf); free(c.s); free(wk); free(ds);
+        }
+}
+
 /* ---- AdamW and clipping -------------------------------------------------------------- */
 
 static void test_adamw(void) {
@@ -250,6 +355,7 @@ static void test_adamw(void) {
 int main(void) {
     test_crossentropy();
     test_kl();
+    test_kl_topk();
     test_adamw();
     return test_finish("test_ref_loss");
 }

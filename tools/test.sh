@@ -13,7 +13,7 @@ srlm_build build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined 
 set +e
 jobs=${SRLM_TEST_JOBS:-$(nproc)}
 meson test -C "$root/build" --print-errorlogs --num-processes "$jobs"
-meson test -C "$root/build-asan" --print-errorlogs --num-processes "$jobs" --no-suite heavy
+meson test -C "$root/build-asan" --print-errorlogs --num-processes "$jobs" --no-suite heavy --timeout-multiplier 3
 python3 - "$root/build/meson-logs/testlog.json" "$root/build-asan/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0

@@ -20,7 +20,7 @@
 /* ---- Elementwise (ref_elementwise.c) --------------------------------------------------- */
 void srlm_ref_fill(float *out, float value, size_t n);                   // out (n)
 void srlm_ref_copy(float *out, const float *inp, size_t n);              // out, inp (n)
-/* out = a + b; backward: da = db = dout (overwrite). */
+/* out = a + b; backward: da = db = dout (overwrite; da or db may be NULL). */
 void srlm_ref_add_fwd(float *out, const float *a, const float *b, size_t n);
 void srlm_ref_add_bwd(float *da, float *db, const float *dout, size_t n);
 /* out = a * b; backward: da = dout*b, db = dout*a (overwrite; da or db may be NULL). */
@@ -36,8 +36,9 @@ void srlm_ref_axpy(float *y, float a, const float *x, size_t n);
 /* ---- Conversions (ref_convert.c) ------------------------------------------------------
  * f32 -> f16 and f32 -> bf16 round to nearest, ties to even; overflow gives +-inf (f16:
  * values >= 65520 in magnitude); results below the f16 normal range become subnormals or
- * signed zero; NaN stays NaN (quiet, sign and top payload bits kept). f16/bf16 -> f32 is
- * exact. */
+ * signed zero; f32 -> f16 keeps NaN a NaN with its sign and top 10 payload bits (the quiet
+ * bit set only when those are all zero), so every f16 pattern round-trips through f32;
+ * f32 -> bf16 quiets NaN. f16/bf16 -> f32 is exact. Same results as runtime/model/dtype.c. */
 uint16_t srlm_ref_f32_to_f16(float x);
 float srlm_ref_f16_to_f32(uint16_t h);
 uint16_t srlm_ref_f32_to_bf16(float x);
@@ -112,6 +113,15 @@ void srlm_ref_matmul_bwd_weight(float *dweight,     // (OC,C) +=
                                 const float *dout,  // (N,OC)
                                 const float *inp,   // (N,C)
                                 int N, int C, int OC);
+/* GGUF Q8_0 weights (inference only): each row of W is C/32 blocks of 34 bytes, an f16
+ * scale d (little-endian) then 32 int8 q, w = d * q; C must be a multiple of 32. Same result
+ * as srlm_ref_matmul_fwd on the dequantised weights. */
+void srlm_ref_matmul_fwd_q8_0(float *out, const float *inp,
+                              const uint8_t *weight, // (OC, C/32 blocks of 34 bytes)
+                              const float *bias, int N, int C, int OC);
+void srlm_ref_dequantize_q8_0(float *out,            // (n), n a multiple of 32
+                              const uint8_t *blocks, // (n/32 blocks of 34 bytes)
+                              size_t n);
 /* Both gradients at once; dinp, dweight or dbias may be NULL to skip that part. */
 void srlm_ref_matmul_bwd(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int N, int C, int OC);
@@ -130,6 +140,12 @@ void srlm_ref_rope_fwd(float *out,       // (N,NH,HS)
                        int N, int NH, int HS, float theta, srlm_rope_layout layout);
 void srlm_ref_rope_bwd(float *dinp, const float *dout, const int *pos,
                        int N, int NH, int HS, float theta, srlm_rope_layout layout);
+/* The cos/sin values the two functions above use, for positions 0..max_pos-1: a shader that
+ * reads this table (uploaded once) matches the reference without computing large angles in
+ * float (at position 4096 a float angle is off by ~2e-4 rad). */
+void srlm_ref_rope_table(float *cos_out, // (max_pos,HS/2)
+                         float *sin_out, // (max_pos,HS/2)
+                         int max_pos, int HS, float theta);
 
 /* ---- Grouped-query causal attention (ref_attention.c) ---------------------------------
  * Query head h uses key/value head h / (NH/NKV) (NH a multiple of NKV). For query token i:
@@ -142,7 +158,7 @@ void srlm_ref_rope_bwd(float *dinp, const float *dout, const int *pos,
  * and softmax sums accumulate in float; exp/log in float. */
 void srlm_ref_attention_fwd(float *out,       // (B,T,NH,HS)
                             float *lse,       // (B,NH,T); may be NULL
-                            float *att,       // (B,NH,T,T) probabilities, 0 where masked; may be NULL
+                            float *att,       // (B,NH,T,T) probabilities (0 masked); may be NULL
                             const float *q,   // (B,T,NH,HS)
                             const float *k,   // (B,T,NKV,HS)
                             const float *v,   // (B,T,NKV,HS)
@@ -200,11 +216,23 @@ void srlm_ref_embedding_bwd(float *dwte,       // (V,C) +=
                             const int *ids,    // (N)
                             int N, int V, int C);
 
+/* ---- Selection (ref_select.c) --------------------------------------------------------
+ * Rows are ordered by larger value first, NaN counting as -inf, ties to the smaller index.
+ * argmax takes the first element of that order; topk the first K (K <= V), in order. */
+void srlm_ref_argmax(int *out,            // (N)
+                     const float *logits, // (N,V)
+                     int N, int V);
+void srlm_ref_topk(int *ids,            // (N,K)
+                   float *vals,         // (N,K) the selected logits; may be NULL
+                   const float *logits, // (N,V)
+                   int N, int V, int K);
+
 /* ---- Cross-entropy fused with softmax (ref_loss.c) ------------------------------------
  * Per row n with target t = targets[n] and weight w = weights[n] (1 when weights is NULL):
  *   lse = log sum_v exp(logits_v), logprob = logits_t - lse, entropy = lse - sum_v p_v logits_v
- * Returns sum_n w * (-logprob) (accumulated in double). A target outside [0,V) (e.g. -100)
- * ignores the row: no loss, logprob 0, zero gradient (its entropy is still written).
+ * Returns sum_n w * (-logprob) (accumulated in double); w may be negative (advantages).
+ * A target outside [0,V) (e.g. -100) ignores the row: no loss, logprob 0, zero gradient
+ * (its entropy is still written).
  * Backward: dlogits = scale * w * (softmax - onehot(t)) (overwrite; dlogits may equal
  * logits to work in place). lse may be NULL in the backward: it is then recomputed. */
 double srlm_ref_crossentropy_fwd(float *logprob,       // (N); may be NULL
@@ -238,6 +266,27 @@ double srlm_ref_kl_fwd(float *kl,              // (N); may be NULL
 void srlm_ref_kl_bwd(float *dstudent,        // (N,V); may equal student
                      const float *student, const float *teacher, const float *weights,
                      float tau, srlm_kl_dir dir, float scale, int N, int V);
+
+/* KL to a teacher known only by its top K tokens per row (`srlm teacher --topk`): the
+ * teacher's K log-probabilities tlogp (taken at temperature tau over its full vocabulary)
+ * plus one bucket holding the remaining mass pt_rest = 1 - sum exp(tlogp) (when K < V). The
+ * student's ps = softmax(student/tau) is grouped the same way (the K tokens; the rest,
+ * q_rest). The KL (either direction) is taken over these K+1 buckets; both rest masses are
+ * floored at 1e-30 so that it stays finite. Backward w.r.t. the student logits (overwrite;
+ * dstudent must not alias student), g = scale * w / tau times
+ *   forward: top-k v: ps_v - pt_v;  other v: ps_v (1 - pt_rest / q_rest)
+ *   reverse: ps_v (a_b - KL_n), a_b = log(bucket's student mass / its teacher mass).
+ * With K = V (ids a permutation) it equals srlm_ref_kl_* on the full teacher. */
+double srlm_ref_kl_topk_fwd(float *kl,             // (N); may be NULL
+                            const float *student,  // (N,V) logits
+                            const int *tids,       // (N,K) distinct token ids in [0,V)
+                            const float *tlogp,    // (N,K) teacher log-probabilities
+                            const float *weights,  // (N); may be NULL
+                            float tau, srlm_kl_dir dir, int N, int V, int K);
+void srlm_ref_kl_topk_bwd(float *dstudent,        // (N,V)
+                          const float *student, const int *tids, const float *tlogp,
+                          const float *weights, float tau, srlm_kl_dir dir, float scale,
+                          int N, int V, int K);
 
 /* ---- Optimizer (ref_adamw.c) ----------------------------------------------------------
  * One AdamW step on n parameters, as torch.optim.AdamW (decoupled weight decay):

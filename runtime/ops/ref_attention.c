@@ -91,68 +91,81 @@ void srlm_ref_attention_bwd(float *dq, float *dk, float *dv, const float *dout, 
         }
 }
 
-/* Shared by the f32 and f16 cache forms: exactly one of kc32 / kc16 (and vc) is set. */
-static void attention_kv(float *out, const float *q, const float *kc32, const float *vc32,
-                         const uint16_t *kc16, const uint16_t *vc16, const int *block_table,
-                         const int *qseq, const int *qpos, int NQ, int NH, int NKV, int HS,
-                         int block_size, int max_blocks) {
+/* A paged KV cache of either dtype: exactly one of k32/v32 and k16/v16 is set. */
+typedef struct {
+    const float *k32, *v32;
+    const uint16_t *k16, *v16;
+    const int *block_table;
+    int NKV, HS, block_size, max_blocks;
+} kv_cache;
+
+/* Offset of (sequence seq, position p, kv head kh) in the cache. */
+static size_t kv_at(const kv_cache *c, int seq, int p, int kh) {
+    int block = c->block_table[(size_t)seq * c->max_blocks + p / c->block_size];
+    return (((size_t)block * c->block_size + p % c->block_size) * c->NKV + kh) * c->HS;
+}
+
+static float kv_k(const kv_cache *c, size_t i) {
+    return c->k32 ? c->k32[i] : srlm_ref_f16_to_f32(c->k16[i]);
+}
+
+static float kv_v(const kv_cache *c, size_t i) {
+    return c->v32 ? c->v32[i] : srlm_ref_f16_to_f32(c->v16[i]);
+}
+
+/* Same arithmetic, in the same order, as srlm_ref_attention_fwd. */
+static void attention_kv(float *out, const float *q, const kv_cache *c, const int *qseq,
+                         const int *qpos, int NQ, int NH) {
+    int HS = c->HS, group = NH / c->NKV;
     float scale = 1.0f / sqrtf((float)HS);
-    int group = NH / NKV;
-    for (int r = 0; r < NQ; r++) {
-        const int *table = block_table + (size_t)qseq[r] * max_blocks;
-        int P = qpos[r];
+    for (int r = 0; r < NQ; r++)
         for (int h = 0; h < NH; h++) {
-            int kh = h / group;
             const float *qi = q + ((size_t)r * NH + h) * HS;
             float *oi = out + ((size_t)r * NH + h) * HS;
             float mx = -INFINITY, sum = 0.0f;
-            for (int pass = 0; pass < 2; pass++) {  // pass 0: max score; pass 1: softmax . V
-                for (int j = 0; j <= P; j++) {
-                    size_t at = (((size_t)table[j / block_size] * block_size + j % block_size)
-                                 * NKV + kh) * HS;
-                    float s = 0.0f;
-                    for (int d = 0; d < HS; d++)
-                        s += qi[d] * (kc32 ? kc32[at + d] : srlm_ref_f16_to_f32(kc16[at + d]));
-                    s *= scale;
-                    if (pass == 0) {
-                        mx = s > mx ? s : mx;
-                        continue;
-                    }
-                    float p = expf(s - mx);
-                    sum += p;
-                    for (int d = 0; d < HS; d++)
-                        oi[d] += p * (vc32 ? vc32[at + d] : srlm_ref_f16_to_f32(vc16[at + d]));
-                }
-                if (pass == 0) memset(oi, 0, (size_t)HS * sizeof *oi);
+            for (int j = 0; j <= qpos[r]; j++) {
+                size_t at = kv_at(c, qseq[r], j, h / group);
+                float s = 0.0f;
+                for (int d = 0; d < HS; d++) s += qi[d] * kv_k(c, at + d);
+                s *= scale;
+                mx = s > mx ? s : mx;
+            }
+            memset(oi, 0, (size_t)HS * sizeof *oi);
+            for (int j = 0; j <= qpos[r]; j++) {
+                size_t at = kv_at(c, qseq[r], j, h / group);
+                float s = 0.0f;
+                for (int d = 0; d < HS; d++) s += qi[d] * kv_k(c, at + d);
+                float p = expf(s * scale - mx);
+                sum += p;
+                for (int d = 0; d < HS; d++) oi[d] += p * kv_v(c, at + d);
             }
             for (int d = 0; d < HS; d++) oi[d] /= sum;
         }
-    }
 }
 
 void srlm_ref_attention_kv_fwd_f16(float *out, const float *q, const uint16_t *kcache,
                                    const uint16_t *vcache, const int *block_table,
                                    const int *qseq, const int *qpos, int NQ, int NH, int NKV,
                                    int HS, int block_size, int max_blocks) {
-    attention_kv(out, q, NULL, NULL, kcache, vcache, block_table, qseq, qpos, NQ, NH, NKV, HS,
-                 block_size, max_blocks);
+    kv_cache c = {NULL, NULL, kcache, vcache, block_table, NKV, HS, block_size, max_blocks};
+    attention_kv(out, q, &c, qseq, qpos, NQ, NH);
 }
 
 void srlm_ref_attention_kv_fwd(float *out, const float *q, const float *kcache,
                                const float *vcache, const int *block_table, const int *qseq,
                                const int *qpos, int NQ, int NH, int NKV, int HS,
                                int block_size, int max_blocks) {
-    attention_kv(out, q, kcache, vcache, NULL, NULL, block_table, qseq, qpos, NQ, NH, NKV, HS,
-                 block_size, max_blocks);
+    kv_cache c = {kcache, vcache, NULL, NULL, block_table, NKV, HS, block_size, max_blocks};
+    attention_kv(out, q, &c, qseq, qpos, NQ, NH);
 }
 
 void srlm_ref_attention_decode_f16(float *out, const float *q, const uint16_t *kcache,
                                    const uint16_t *vcache, const int *block_table,
                                    const int *lens, int B, int NH, int NKV, int HS,
                                    int block_size, int max_blocks) {
+    kv_cache c = {NULL, NULL, kcache, vcache, block_table, NKV, HS, block_size, max_blocks};
     for (int b = 0; b < B; b++) {
-        int seq = b, pos = lens[b] - 1;
-        attention_kv(out + (size_t)b * NH * HS, q + (size_t)b * NH * HS, NULL, NULL, kcache,
-                     vcache, block_table, &seq, &pos, 1, NH, NKV, HS, block_size, max_blocks);
+        int pos = lens[b] - 1;
+        attention_kv(out + (size_t)b * NH * HS, q + (size_t)b * NH * HS, &c, &b, &pos, 1, NH);
     }
 }

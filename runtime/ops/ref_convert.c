@@ -13,8 +13,10 @@ uint16_t srlm_ref_f32_to_f16(float x) {
     uint32_t u = f32_bits(x);
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
     uint32_t a = u & 0x7fffffffu;
-    if (a > 0x7f800000u)  // NaN: keep the top payload bits, force the quiet bit (as F16C does)
-        return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+    if (a > 0x7f800000u) {  // NaN: keep the top payload bits (so every f16 NaN round-trips);
+        uint32_t m = (a >> 13) & 0x3ffu;  // all-zero bits would read as inf: set the quiet bit
+        return (uint16_t)(sign | 0x7c00u | (m ? m : 0x200u));
+    }
     if (a >= 0x477ff000u)  // >= 65520 rounds past 65504 (ties go to the even 65536): inf
         return (uint16_t)(sign | 0x7c00u);
     if (a >= 0x38800000u) {  // >= 2^-14: normal f16. Re-bias the exponent, round 13 bits away;

@@ -95,3 +95,67 @@ void srlm_ref_kl_bwd(float *dstudent, const float *student, const float *teacher
         }
     }
 }
+
+/* Top-k distillation: statistics of one row over the K+1 buckets. */
+typedef struct {
+    double ls;      // log sum exp(student / tau)
+    double pt_rest; // teacher mass outside the top K (floored), 0 when K == V
+    double q_rest;  // student mass outside the top K (floored), 0 when K == V
+    double kl;
+} topk_row;
+
+static topk_row topk_stats(const float *s, const int *ids, const float *tlogp, int V, int K,
+                           double tau, srlm_kl_dir dir) {
+    topk_row r = {row_lse(s, V, 1.0 / tau), 0.0, 0.0, 0.0};
+    double pt_top = 0.0, ps_top = 0.0;
+    for (int k = 0; k < K; k++) {
+        double lps = s[ids[k]] / tau - r.ls, lpt = tlogp[k];
+        pt_top += exp(lpt);
+        ps_top += exp(lps);
+        r.kl += dir == SRLM_KL_FORWARD ? exp(lpt) * (lpt - lps) : exp(lps) * (lps - lpt);
+    }
+    if (K < V) {
+        r.pt_rest = fmax(1.0 - pt_top, 1e-30);
+        r.q_rest = fmax(1.0 - ps_top, 1e-30);
+        double a = log(r.q_rest) - log(r.pt_rest);
+        r.kl += dir == SRLM_KL_FORWARD ? -r.pt_rest * a : r.q_rest * a;
+    }
+    return r;
+}
+
+double srlm_ref_kl_topk_fwd(float *kl, const float *student, const int *tids, const float *tlogp,
+                            const float *weights, float tau, srlm_kl_dir dir, int N, int V,
+                            int K) {
+    double total = 0.0;
+    for (int n = 0; n < N; n++) {
+        topk_row r = topk_stats(student + (size_t)n * V, tids + (size_t)n * K,
+                                tlogp + (size_t)n * K, V, K, tau, dir);
+        if (kl) kl[n] = (float)r.kl;
+        total += (weights ? weights[n] : 1.0) * r.kl;
+    }
+    return total;
+}
+
+void srlm_ref_kl_topk_bwd(float *dstudent, const float *student, const int *tids,
+                          const float *tlogp, const float *weights, float tau, srlm_kl_dir dir,
+                          float scale, int N, int V, int K) {
+    for (int n = 0; n < N; n++) {
+        const float *s = student + (size_t)n * V;
+        const int *ids = tids + (size_t)n * K;
+        const float *lt = tlogp + (size_t)n * K;
+        float *ds = dstudent + (size_t)n * V;
+        topk_row r = topk_stats(s, ids, lt, V, K, tau, dir);
+        double g = (double)scale * (weights ? weights[n] : 1.0) / tau;
+        // every token first as a member of the rest bucket, then the top K overwritten
+        double rest = 0.0;
+        if (K < V)
+            rest = dir == SRLM_KL_FORWARD ? 1.0 - r.pt_rest / r.q_rest
+                                          : log(r.q_rest) - log(r.pt_rest) - r.kl;
+        for (int v = 0; v < V; v++) ds[v] = (float)(g * exp(s[v] / tau - r.ls) * rest);
+        for (int k = 0; k < K; k++) {
+            double lps = s[ids[k]] / tau - r.ls, ps = exp(lps);
+            double d = dir == SRLM_KL_FORWARD ? ps - exp(lt[k]) : ps * (lps - lt[k] - r.kl);
+            ds[ids[k]] = (float)(g * d);
+        }
+    }
+}

@@ -1,10 +1,11 @@
 /* ref_matmul.c: CPU reference of the linear layer's three training forms (out = inp.W^T + b,
- * dinp = dout.W, dW += dout^T.inp with db += sum dout) for W stored as f32 or f16. Tiled
- * only so that tests at sizes ~1000-4000 run in well under a second; not a fast path.
+ * dinp = dout.W, dW += dout^T.inp with db += sum dout) for W stored as f32 or f16 (and the
+ * forward for GGUF Q8_0). Tiled only so that tests at sizes ~1000-4000 run in well under a
+ * second; not a fast path.
  *
- * Summation order, which the f32 and f16 forms share so that they agree bit for bit:
- * W is visited in tiles of TILE_O rows by TILE_C columns (an f16 tile is widened into a
- * float buffer first). A forward output is bias (or 0) plus, tile column by tile column,
+ * Summation order, which all weight dtypes share so that they agree bit for bit:
+ * W is visited in tiles of TILE_O rows by TILE_C columns (an f16 or Q8_0 tile is widened
+ * into a float buffer first). A forward output is bias (or 0) plus, tile column by tile column,
  * an 8-lane float dot product of the tile; dinp sums over o in increasing order; dW and db
  * sum over n in increasing order in float, then are added to the accumulator once. */
 #include "ref.h"
@@ -24,23 +25,41 @@ static float dot8(const float *a, const float *b, int n) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/* The tile W[o0:o0+no, c0:c0+nc] as float rows of stride *ld: in place for f32, widened
- * into buf for f16. */
-static const float *weight_tile(float *buf, const float *w32, const uint16_t *w16, int C,
-                                int o0, int no, int c0, int nc, int *ld) {
-    if (w32) {
-        *ld = C;
-        return w32 + (size_t)o0 * C + c0;
+/* A weight matrix (OC,C) in one of the stored dtypes: exactly one pointer is set. */
+typedef struct {
+    const float *w32;
+    const uint16_t *w16;
+    const uint8_t *q8;  // rows of C/32 Q8_0 blocks
+} weights;
+
+void srlm_ref_dequantize_q8_0(float *out, const uint8_t *blocks, size_t n) {
+    for (size_t b = 0; b < n / 32; b++) {
+        const uint8_t *blk = blocks + b * 34;
+        float d = srlm_ref_f16_to_f32((uint16_t)(blk[0] | blk[1] << 8));  // little-endian
+        for (int i = 0; i < 32; i++) out[b * 32 + (size_t)i] = d * (float)(int8_t)blk[2 + i];
     }
-    for (int o = 0; o < no; o++)
-        srlm_ref_f16_to_f32_fwd(buf + (size_t)o * TILE_C, w16 + (size_t)(o0 + o) * C + c0,
-                                (size_t)nc);
+}
+
+/* The tile W[o0:o0+no, c0:c0+nc] as float rows of stride *ld: in place for f32, widened
+ * into buf otherwise (TILE_C and c0 are multiples of 32, so Q8_0 blocks never straddle). */
+static const float *weight_tile(float *buf, weights w, int C, int o0, int no, int c0, int nc,
+                                int *ld) {
+    if (w.w32) {
+        *ld = C;
+        return w.w32 + (size_t)o0 * C + c0;
+    }
+    for (int o = 0; o < no; o++) {
+        float *dst = buf + (size_t)o * TILE_C;
+        if (w.w16) srlm_ref_f16_to_f32_fwd(dst, w.w16 + (size_t)(o0 + o) * C + c0, (size_t)nc);
+        else srlm_ref_dequantize_q8_0(dst, w.q8 + ((size_t)(o0 + o) * (C / 32) + c0 / 32) * 34,
+                                      (size_t)nc);
+    }
     *ld = TILE_C;
     return buf;
 }
 
-static void matmul_fwd(float *out, const float *inp, const float *w32, const uint16_t *w16,
-                       const float *bias, int N, int C, int OC) {
+static void matmul_fwd(float *out, const float *inp, weights w, const float *bias, int N, int C,
+                       int OC) {
     float buf[TILE_O * TILE_C];
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) out[(size_t)n * OC + o] = bias ? bias[o] : 0.0f;
@@ -48,7 +67,7 @@ static void matmul_fwd(float *out, const float *inp, const float *w32, const uin
         int no = OC - o0 < TILE_O ? OC - o0 : TILE_O;
         for (int c0 = 0; c0 < C; c0 += TILE_C) {
             int nc = C - c0 < TILE_C ? C - c0 : TILE_C, ld;
-            const float *wt = weight_tile(buf, w32, w16, C, o0, no, c0, nc, &ld);
+            const float *wt = weight_tile(buf, w, C, o0, no, c0, nc, &ld);
             for (int n = 0; n < N; n++) {
                 const float *x = inp + (size_t)n * C + c0;
                 float *y = out + (size_t)n * OC + o0;
@@ -60,23 +79,27 @@ static void matmul_fwd(float *out, const float *inp, const float *w32, const uin
 
 void srlm_ref_matmul_fwd(float *out, const float *inp, const float *weight, const float *bias,
                          int N, int C, int OC) {
-    matmul_fwd(out, inp, weight, NULL, bias, N, C, OC);
+    matmul_fwd(out, inp, (weights){weight, NULL, NULL}, bias, N, C, OC);
 }
 
 void srlm_ref_matmul_fwd_f16(float *out, const float *inp, const uint16_t *weight,
                              const float *bias, int N, int C, int OC) {
-    matmul_fwd(out, inp, NULL, weight, bias, N, C, OC);
+    matmul_fwd(out, inp, (weights){NULL, weight, NULL}, bias, N, C, OC);
 }
 
-static void matmul_bwd_inp(float *dinp, const float *dout, const float *w32,
-                           const uint16_t *w16, int N, int C, int OC) {
+void srlm_ref_matmul_fwd_q8_0(float *out, const float *inp, const uint8_t *weight,
+                              const float *bias, int N, int C, int OC) {
+    matmul_fwd(out, inp, (weights){NULL, NULL, weight}, bias, N, C, OC);
+}
+
+static void matmul_bwd_inp(float *dinp, const float *dout, weights w, int N, int C, int OC) {
     float buf[TILE_O * TILE_C];
     memset(dinp, 0, (size_t)N * C * sizeof *dinp);
     for (int o0 = 0; o0 < OC; o0 += TILE_O) {
         int no = OC - o0 < TILE_O ? OC - o0 : TILE_O;
         for (int c0 = 0; c0 < C; c0 += TILE_C) {
             int nc = C - c0 < TILE_C ? C - c0 : TILE_C, ld;
-            const float *wt = weight_tile(buf, w32, w16, C, o0, no, c0, nc, &ld);
+            const float *wt = weight_tile(buf, w, C, o0, no, c0, nc, &ld);
             for (int n = 0; n < N; n++) {
                 float *dx = dinp + (size_t)n * C + c0;
                 const float *dy = dout + (size_t)n * OC + o0;
@@ -92,12 +115,12 @@ static void matmul_bwd_inp(float *dinp, const float *dout, const float *w32,
 
 void srlm_ref_matmul_bwd_inp(float *dinp, const float *dout, const float *weight,
                              int N, int C, int OC) {
-    matmul_bwd_inp(dinp, dout, weight, NULL, N, C, OC);
+    matmul_bwd_inp(dinp, dout, (weights){weight, NULL, NULL}, N, C, OC);
 }
 
 void srlm_ref_matmul_bwd_inp_f16(float *dinp, const float *dout, const uint16_t *weight,
                                  int N, int C, int OC) {
-    matmul_bwd_inp(dinp, dout, NULL, weight, N, C, OC);
+    matmul_bwd_inp(dinp, dout, (weights){NULL, weight, NULL}, N, C, OC);
 }
 
 /* dbias += column sums of dout, each summed over n in order in float. */
