@@ -5,7 +5,7 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw [options]\n"
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul [options]\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n");
 }
 
@@ -25,7 +25,7 @@ int cmd_bench(int argc, char **argv) {
         if (cli_flag(argv, i, "--quick")) { bo.quick = 1; bo.min_seconds = 0.05; continue; }
         return cli_usage_error("bench", "unknown argument '%s'", argv[i]);
     }
-    if (strcmp(what, "ops") && strcmp(what, "membw")) {
+    if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul")) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
@@ -37,6 +37,7 @@ int cmd_bench(int argc, char **argv) {
     srlm_status st = srlm_ctx_create(&o, &ctx);
     if (st) return cli_fail("bench", st);
     if (!strcmp(what, "ops")) st = srlm_bench_ops(ctx, stdout, &bo, only);
+    else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
     else st = srlm_bench_membw(ctx, stdout, &bo, NULL);
     srlm_ctx_profile_report(ctx, stderr);
     int verr = srlm_ctx_validation_errors(ctx);

@@ -17,7 +17,7 @@ static int cmd_version(int argc, char **argv) {
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw", cmd_bench},
+    {"bench", "benchmarks: ops | membw | matmul", cmd_bench},
 };
 
 static void usage(FILE *f) {
