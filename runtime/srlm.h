@@ -132,6 +132,171 @@ typedef enum srlm_dtype {
     SRLM_DTYPE_Q8_0 = 3,
 } srlm_dtype;
 
+/* ---- Models on the device -----------------------------------------------------------
+ * srlm_model: a Qwen2 / Llama model's weights uploaded to a context. */
+typedef struct srlm_model srlm_model;
+
+/* Loads `path` (HF folder or .gguf) onto ctx, storing matrices and the embedding as
+ * `dtype` (SRLM_DTYPE_F32 or SRLM_DTYPE_F16; BF16 files are converted to f16). Errors name
+ * the file and tensor (see srlm_weights_open), or the memory plan that does not fit. */
+srlm_status srlm_model_load(srlm_ctx *ctx, const char *path, srlm_dtype dtype, srlm_model **out);
+void srlm_model_destroy(srlm_model *m); /* accepts NULL */
+int srlm_model_vocab_size(const srlm_model *m);
+/* Device bytes the weights occupy. */
+uint64_t srlm_model_weight_bytes(const srlm_model *m);
+/* The model's first end-of-sequence id from its config (-1 when none). */
+int32_t srlm_model_eos(const srlm_model *m);
+/* Parameters of the model (the LM head counted once when tied). */
+uint64_t srlm_model_param_count_of(const srlm_model *m);
+
+/* ---- Inference engine ----------------------------------------------------------------
+ * Many sequences decoding together over a paged KV cache (blocks of `block` tokens, a block
+ * table per sequence; forks share their parent's full blocks and copy only the last partial
+ * one). One forward pass per step for the whole batch. Not thread-safe. */
+typedef struct srlm_engine srlm_engine;
+
+typedef struct srlm_engine_options {
+    int max_seqs;        /* sequences alive at once (default 1) */
+    int max_ctx;         /* positions per sequence (default 2048) */
+    int max_step_tokens; /* tokens per forward pass; longer prompts are chunked (default 256) */
+    int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
+    int block;           /* tokens per KV block (default 16) */
+} srlm_engine_options;
+
+void srlm_engine_options_default(srlm_engine_options *o);
+/* Allocates the KV cache and the activation plan on the model's context. Errors: the plan
+ * does not fit the budget (SRLM_ERR_DEVICE_OOM, naming the sizes). The model must outlive
+ * the engine. */
+srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *o, srlm_engine **out);
+void srlm_engine_destroy(srlm_engine *e);
+int srlm_engine_max_seqs(const srlm_engine *e);
+int srlm_engine_max_ctx(const srlm_engine *e);
+int srlm_engine_free_blocks(const srlm_engine *e);
+uint64_t srlm_engine_tokens_processed(const srlm_engine *e);
+
+srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
+/* A new sequence sharing `parent`'s prefix (full KV blocks shared, the partial one copied). */
+srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child);
+void srlm_engine_seq_free(srlm_engine *e, int id);
+int srlm_engine_seq_len(const srlm_engine *e, int id); /* -1 for a dead id */
+
+/* Appends n_tokens[i] tokens (concatenated in `tokens`) to sequence seq_ids[i] for each of
+ * the n sequences and runs the forward pass (prefill, extend and decode mixed; chunked when
+ * longer than a step). logits receives, in order, the last token's row of each sequence
+ * (n x V), or with all_logits every token's row (sum(n_tokens) x V). Errors: unknown or
+ * repeated sequence, token id outside the vocabulary, context or KV cache full, device errors. */
+srlm_status srlm_engine_step(srlm_engine *e, int n, const int *seq_ids, const int *n_tokens, const int32_t *tokens,
+                             int all_logits, float *logits);
+/* ---- Tokenizers and chat (runtime/text/) -------------------------------------------
+ * Byte-level BPE (Qwen2/Qwen2.5, GPT-2 style) from a Hugging Face tokenizer.json, and
+ * SentencePiece BPE (llama "spm") from GGUF metadata. Token ids are int32. A tokenizer is
+ * immutable once created: encode, decode and lookups may run on several threads at once. */
+typedef struct srlm_tokenizer srlm_tokenizer;
+
+/* Loads a tokenizer from `path`: a model folder holding tokenizer.json (and optionally
+ * tokenizer_config.json, which supplies bos/eos and the chat default), a tokenizer.json
+ * file, or a GGUF file (tokenizer.ggml.* metadata). Errors: SRLM_ERR_NOT_FOUND / IO for
+ * missing files, SRLM_ERR_FORMAT for malformed ones (naming the file), SRLM_ERR_UNSUPPORTED
+ * for tokenizer kinds this library does not implement. */
+srlm_status srlm_tokenizer_create(const char *path, srlm_tokenizer **out);
+/* The same from tokenizer.json text in memory; `name` (may be NULL) is used in errors. */
+srlm_status srlm_tokenizer_create_from_json(const char *json, size_t len, const char *name,
+                                            srlm_tokenizer **out);
+void srlm_tokenizer_destroy(srlm_tokenizer *tok); /* accepts NULL */
+
+enum {
+    SRLM_ENCODE_SPECIAL = 1, /* match special tokens such as <|im_start|> in the text */
+    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one */
+};
+/* Encodes len bytes of UTF-8 text. Added tokens not marked special are always matched;
+ * special ones only with SRLM_ENCODE_SPECIAL. On success *ids is a malloc'd array of *n_ids
+ * ids (free() it; non-NULL even when empty). Errors: SRLM_ERR_INVALID for ill-formed UTF-8
+ * (the message names the byte offset), SRLM_ERR_OOM. */
+srlm_status srlm_tokenizer_encode(const srlm_tokenizer *tok, const char *text, size_t len,
+                                  unsigned flags, int32_t **ids, size_t *n_ids);
+
+enum {
+    SRLM_DECODE_SKIP_SPECIAL = 1, /* special/control tokens produce no text */
+};
+/* Decodes ids to text (malloc'd, NUL-terminated, free() it; *len may be NULL). Ids without
+ * text (e.g. Qwen2.5's 151665..151935 embedding rows, or any id >= vocab size) produce
+ * nothing; ill-formed UTF-8 produced by odd id sequences becomes U+FFFD. Negative ids are
+ * SRLM_ERR_INVALID. SentencePiece's dummy-prefix space before the first token is removed. */
+srlm_status srlm_tokenizer_decode(const srlm_tokenizer *tok, const int32_t *ids, size_t n,
+                                  unsigned flags, char **text, size_t *len);
+/* The bytes token id decodes to (not NUL-terminated; may be part of a UTF-8 character),
+ * or NULL (and *len 0) for ids without text. Owned by the tokenizer. */
+const char *srlm_tokenizer_piece(const srlm_tokenizer *tok, int32_t id, size_t *len);
+int32_t srlm_tokenizer_vocab_size(const srlm_tokenizer *tok); /* highest id with text + 1 */
+int32_t srlm_tokenizer_bos(const srlm_tokenizer *tok);        /* -1 when none */
+int32_t srlm_tokenizer_eos(const srlm_tokenizer *tok);        /* -1 when none */
+int srlm_tokenizer_is_special(const srlm_tokenizer *tok, int32_t id);
+/* The id of an added/special token by its content ("<|im_end|>", "<s>"), or of a regular
+ * token by its decoded bytes (BPE: " Hello") or its piece (SentencePiece: "\u2581Hello").
+ * SRLM_ERR_NOT_FOUND when absent. */
+srlm_status srlm_tokenizer_find(const srlm_tokenizer *tok, const char *text, int32_t *id);
+/* Writes a byte-level tokenizer.json for small test models: ids 0..255 are the bytes (no
+ * merges), then <|endoftext|> 256, <|im_start|> 257, <|im_end|> 258, <|mask|> 259 (all
+ * special), Qwen2.5's pre-tokenizer regex, no normaliser. Written atomically (temporary
+ * name, rename). Errors: SRLM_ERR_IO, SRLM_ERR_OOM. */
+srlm_status srlm_tokenizer_write_byte_level(const char *path);
+/* Encodes text `repeats` times and reports the best speed in MB/s (1e6 bytes per second of
+ * the calling thread's CPU time, i.e. one core) and the token count. For benchmarks/tests. */
+srlm_status srlm_tokenizer_bench(const srlm_tokenizer *tok, const char *text, size_t len,
+                                 int repeats, double *mb_per_s, size_t *n_tokens);
+
+/* Streaming decoder: feed ids one at a time; each push returns the text that became
+ * complete. It never returns part of a UTF-8 character: incomplete bytes are held back
+ * until the next push completes them (ill-formed bytes become U+FFFD). The returned text
+ * is owned by the decoder and valid until the next call. The tokenizer must outlive it. */
+typedef struct srlm_detokenizer srlm_detokenizer;
+srlm_status srlm_detokenizer_create(const srlm_tokenizer *tok, unsigned flags /* SRLM_DECODE_* */,
+                                    srlm_detokenizer **out);
+srlm_status srlm_detokenizer_push(srlm_detokenizer *d, int32_t id, const char **text, size_t *len);
+/* Ends the stream: held-back bytes that never completed come out as U+FFFD. */
+srlm_status srlm_detokenizer_flush(srlm_detokenizer *d, const char **text, size_t *len);
+void srlm_detokenizer_reset(srlm_detokenizer *d); /* start a new stream, dropping held bytes */
+void srlm_detokenizer_destroy(srlm_detokenizer *d); /* accepts NULL */
+
+/* Chat rendering. Roles: "system", "user", "assistant", "tool". */
+typedef struct srlm_chat_message {
+    const char *role;
+    const char *content;
+} srlm_chat_message;
+/* Renders messages with the tokenizer's chat format: ChatML (Qwen2.5-Instruct's template,
+ * without tool definitions) when the vocabulary has <|im_start|> and <|im_end|>; the Qwen
+ * default system prompt is used when the first message is not a system message (unless a
+ * tokenizer_config.json chat template without it was loaded). With add_generation_prompt
+ * the text ends with the assistant header. *out is malloc'd (free() it). Errors:
+ * SRLM_ERR_UNSUPPORTED when the tokenizer has no chat format, SRLM_ERR_INVALID for an
+ * unknown role, a NULL field or no messages. Encode the result with SRLM_ENCODE_SPECIAL. */
+srlm_status srlm_chat_render(const srlm_tokenizer *tok, const srlm_chat_message *msgs, size_t n,
+                             int add_generation_prompt, char **out);
+/* Parses "f32"/"float32", "f16"/"float16", "bf16"/"bfloat16" (any case). Returns 0 when the
+ * name is none of them, 1 on success. */
+int srlm_dtype_parse(const char *name, srlm_dtype *out);
+/* "F32", "F16", "BF16", "Q8_0". */
+const char *srlm_dtype_name(srlm_dtype t);
+
+/* What `srlm init` writes: a randomly initialised model as a Hugging Face folder. */
+typedef struct srlm_init_options {
+    const char *config_path;   /* a preset (models/NAME.json): HF config.json + srlm keys */
+    const char *out_dir;       /* must not exist; written as out_dir.tmp.<pid>, then renamed */
+    uint64_t seed;
+    srlm_dtype dtype;          /* F32, F16 or BF16 storage (also the config's torch_dtype) */
+    const char *tokenizer_dir; /* copy tokenizer.json (+ tokenizer_config.json, vocab.json,
+                                  merges.txt when present) from here; NULL: presets with
+                                  "srlm_tokenizer": "byte-level" get srlm's byte-level one */
+} srlm_init_options;
+
+/* Writes config.json, model.safetensors (HF names, `__metadata__ {"format":"pt"}`; matrices
+ * and embeddings N(0, 0.02), biases N(0, 0.02), norm gains 1; element k of tensor i drawn
+ * from the counter RNG at (seed, i, k), so the weights do not depend on dtype or order) and
+ * the tokenizer files. Atomic: on error nothing is left at out_dir. Errors: SRLM_ERR_INVALID
+ * (out_dir exists, bad dtype), SRLM_ERR_NOT_FOUND (tokenizer missing), the config parser's
+ * errors naming the preset, SRLM_ERR_IO, SRLM_ERR_OOM. */
+srlm_status srlm_model_init(const srlm_init_options *opt);
+
 /* ---- Sampling parameters (runtime/decode) -------------------------------------------
  * What `srlm generate` / `chat` and the decode loops take per sequence. The order of the
  * logit processing follows Hugging Face `generate`: repetition penalty on the raw logits,
@@ -166,6 +331,67 @@ void srlm_sample_params_default(srlm_sample_params *p);
  * repeat_penalty > 0, repeat_last_n >= -1, max_tokens >= 0, stop ids >= 0, stop strings
  * non-empty). Errors: SRLM_ERR_INVALID naming the field and value. */
 srlm_status srlm_sample_params_check(const srlm_sample_params *p);
+
+/* ---- Generation ------------------------------------------------------------------------
+ * Batched generation over an engine: all prompts prefilled in one step, then one decode
+ * step per token for every live sequence together. Needs srlm_sample_params (sampling). */
+enum {
+    SRLM_GEN_FINISH_STOP_ID = 1,     /* a stop token (not part of the text) */
+    SRLM_GEN_FINISH_LENGTH = 2,      /* max_tokens generated */
+    SRLM_GEN_FINISH_STOP_STRING = 3, /* a stop string (cut from the text) */
+    SRLM_GEN_FINISH_CONTEXT = 4,     /* the context is full */
+};
+
+/* One sequence's outcome: every generated token with the sampler's numbers (see
+ * srlm_sample_params: logprob under the model at temperature 1, logprob under the
+ * distribution actually sampled from, entropy of the model's distribution). Arrays are
+ * malloc'd; srlm_gen_result_free releases them. */
+typedef struct srlm_gen_result {
+    int32_t *tokens;
+    float *logprob, *logprob_sampled, *entropy;
+    size_t n_tokens;
+    char *text;          /* generated text, NUL-terminated, stop string excluded */
+    size_t n_text;
+    int finish;          /* SRLM_GEN_FINISH_* */
+} srlm_gen_result;
+
+typedef struct srlm_gen_stats {
+    uint64_t prefill_tokens, decode_tokens;
+    double prefill_seconds, decode_seconds;
+} srlm_gen_stats;
+
+/* Called with text as it becomes safe to show (whole UTF-8 characters, never the start of a
+ * stop string); `index` is the prompt's index. */
+typedef void (*srlm_gen_stream_fn)(void *user, int index, const char *text, size_t len);
+
+/* Generates a continuation of each of the n prompts (n <= the engine's max_seqs), with
+ * params[i] for prompt i; tok (may be NULL: no text) decodes for streaming and stop strings.
+ * results (n of them) are filled; stats may be NULL. Errors: bad parameters, a prompt
+ * longer than the context, device errors; on error no result needs freeing. */
+srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                          srlm_gen_result *results, srlm_gen_stats *stats);
+void srlm_gen_result_free(srlm_gen_result *r);
+
+/* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
+typedef struct srlm_bench_model_opts {
+    int batch;         /* sequences decoding together (decode) */
+    int ctx;           /* context length at which decode is timed */
+    int steps;         /* decode steps timed */
+    int prompt;        /* prefill length */
+    srlm_dtype dtype;  /* weight storage (default f16) */
+    double ref_gbs;    /* reference read rate for the fraction printed (0: none) */
+    double ref_gflops; /* reference matmul rate (0: none) */
+} srlm_bench_model_opts;
+
+typedef struct srlm_bench_model_result {
+    double tokens_per_s, ms_per_step, gbs, gflops;
+    uint64_t peak_bytes;
+} srlm_bench_model_result;
+
+void srlm_bench_model_opts_default(srlm_bench_model_opts *o);
+srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
+srlm_status srlm_bench_prefill(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 
 #ifdef __cplusplus
 }

@@ -33,12 +33,14 @@ static int test_checks;
         srlm_status_free(check_st_); \
     } } while (0)
 
+static inline int test_msg_has(const char *msg, const char *needle) { return !needle || strstr(msg, needle) != NULL; }
+
 /* Expects an error with the given code whose message contains `needle` (may be NULL). */
 #define CHECK_ERR(expr, code, needle) do { \
     srlm_status check_st_ = (expr); \
     test_checks++; \
     if (!check_st_ || srlm_status_code(check_st_) != (code) || \
-        ((needle) && !strstr(srlm_status_msg(check_st_), (needle)))) { \
+        !test_msg_has(srlm_status_msg(check_st_), (needle))) { \
         test_failures++; \
         fprintf(stderr, "FAIL %s:%d: %s: expected %s containing '%s', got %s: %s\n", __FILE__, __LINE__, \
                 #expr, srlm_code_name(code), (needle) ? (needle) : "", \

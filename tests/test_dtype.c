@@ -125,6 +125,30 @@ static void test_q8_0(void) {
     CHECK(bad == 0, "%d Q8_0 values wrong", bad);
 }
 
+static void test_convert(void) {
+    /* Any -> any through f32 equals the two scalar steps; over every bf16 pattern. */
+    uint16_t bf[65536], h[65536], want;
+    for (uint32_t i = 0; i < 65536; i++) bf[i] = (uint16_t)i;
+    CHECK(srlm_convert(h, SRLM_DTYPE_F16, bf, SRLM_DTYPE_BF16, 65536), "bf16 -> f16");
+    int bad = 0;
+    for (uint32_t i = 0; i < 65536; i++) {
+        want = srlm_f32_to_f16(srlm_bf16_to_f32((uint16_t)i));
+        bad += h[i] != want;
+    }
+    CHECK(bad == 0, "%d bf16 -> f16 conversions differ from the scalar path", bad);
+    float f[64];
+    uint8_t q[2 * SRLM_Q8_0_BYTES] = {0};
+    uint16_t d = srlm_f32_to_f16(0.25f);
+    memcpy(q, &d, 2);
+    memcpy(q + SRLM_Q8_0_BYTES, &d, 2);
+    for (int i = 0; i < 32; i++) q[2 + i] = (uint8_t)i, q[SRLM_Q8_0_BYTES + 2 + i] = (uint8_t)(100 + i);
+    uint16_t q16[64];
+    CHECK(srlm_convert(q16, SRLM_DTYPE_F16, q, SRLM_DTYPE_Q8_0, 64), "q8_0 -> f16");
+    srlm_convert_to_f32(f, q16, SRLM_DTYPE_F16, 64);
+    CHECK(f[5] == 1.25f && f[32 + 3] == 25.75f, "q8_0 -> f16 values %g %g", f[5], f[35]);
+    CHECK(!srlm_convert(q, SRLM_DTYPE_Q8_0, f, SRLM_DTYPE_F32, 32), "no Q8_0 destination");
+}
+
 static void test_rng(void) {
     CHECK(srlm_rng_u64(1, 2, 3) == srlm_rng_u64(1, 2, 3), "pure function");
     CHECK(srlm_rng_u64(1, 2, 3) != srlm_rng_u64(1, 2, 4), "counter matters");
@@ -156,6 +180,7 @@ int main(void) {
     test_f16_rounding();
     test_bf16();
     test_q8_0();
+    test_convert();
     test_rng();
     return test_finish("test_dtype");
 }

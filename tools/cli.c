@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val) {
@@ -94,4 +95,62 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     return 2;
+}
+
+int32_t *cli_parse_ids(const char *opt, const char *list, size_t *n) {
+    size_t cap = 16;
+    *n = 0;
+    int32_t *ids = malloc(cap * sizeof *ids);
+    const char *p = list;
+    while (ids && *p) {
+        while (*p == ',' || *p == ' ' || *p == '\n' || *p == '\t') p++;
+        if (!*p) break;
+        char *e;
+        errno = 0;
+        long v = strtol(p, &e, 10);
+        if (e == p || errno || v < INT32_MIN || v > INT32_MAX) {
+            fprintf(stderr, "srlm: %s expects token ids such as 1,2,3; got '%s'\n", opt, list);
+            exit(2);
+        }
+        if (*n == cap) {
+            int32_t *nd = realloc(ids, (cap *= 2) * sizeof *ids);
+            if (!nd) free(ids);
+            ids = nd;
+        }
+        if (ids) ids[(*n)++] = (int32_t)v;
+        p = e;
+    }
+    if (!ids) {
+        fprintf(stderr, "srlm: out of host memory\n");
+        exit(1);
+    }
+    return ids;
+}
+
+char *cli_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0, r;
+    char *d = malloc(cap + 1);
+    while (d && (r = fread(d + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nd = realloc(d, (cap *= 2) + 1);
+            if (!nd) free(d);
+            d = nd;
+        }
+    }
+    fclose(f);
+    if (!d) return NULL;
+    d[n] = 0;
+    if (len) *len = n;
+    return d;
+}
+
+srlm_dtype cli_parse_dtype(const char *opt, const char *s) {
+    if (!strcmp(s, "f32")) return SRLM_DTYPE_F32;
+    if (!strcmp(s, "f16")) return SRLM_DTYPE_F16;
+    if (!strcmp(s, "bf16")) return SRLM_DTYPE_BF16;
+    fprintf(stderr, "srlm: %s expects f32, f16 or bf16, got '%s'\n", opt, s);
+    exit(2);
 }

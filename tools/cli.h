@@ -36,6 +36,13 @@ long long cli_parse_int(const char *opt, const char *s, long long lo, long long 
 double cli_parse_double(const char *opt, const char *s);
 /* Parses sizes like 1500M, 2G, 1073741824. */
 uint64_t cli_parse_size(const char *opt, const char *s);
+/* Parses "1,2,3" (commas and/or spaces) into a malloc'd array; exits with a message on bad
+ * input. */
+int32_t *cli_parse_ids(const char *opt, const char *list, size_t *n);
+/* Reads a whole file (malloc'd, NUL-terminated); NULL with errno on failure. */
+char *cli_read_file(const char *path, size_t *len);
+/* Parses f32 | f16 | bf16 for --dtype. */
+srlm_dtype cli_parse_dtype(const char *opt, const char *s);
 /* Prints "srlm <cmd>: <message>" to stderr, frees st, returns 1 (the exit code). */
 int cli_fail(const char *cmd, srlm_status st);
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -2,30 +2,48 @@
  * Targets in docs/perf.md are stated as fractions of these numbers. */
 #include "cli.h"
 
+#include <stdbool.h>
 #include <string.h>
 
+int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
+
 static void usage(FILE *f) {
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul [options]\n"
-               "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n");
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
+               "       srlm bench tokenizer -m MODEL -f FILE\n"
+               "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
+               "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
+               "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     const char *what = argv[1];
     if (!strcmp(what, "-h") || !strcmp(what, "--help")) { usage(stdout); return 0; }
+    if (!strcmp(what, "tokenizer")) return cmd_bench_tokenizer(argc - 1, argv + 1); /* no device needed */
     cli_common common;
     cli_common_init(&common);
     srlm_bench_opts bo;
     srlm_bench_opts_default(&bo);
     const char *only = NULL, *v;
+    srlm_bench_model_opts mo;
+    srlm_bench_model_opts_default(&mo);
     for (int i = 2; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &common)) continue;
         if (cli_opt(argc, argv, &i, "--min-time", &v)) { bo.min_seconds = cli_parse_double("--min-time", v); continue; }
         if (cli_opt(argc, argv, &i, "--only", &v)) { only = v; continue; }
         if (cli_flag(argv, i, "--quick")) { bo.quick = 1; bo.min_seconds = 0.05; continue; }
+        if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
+        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
+        if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
+        if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
+        if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
         return cli_usage_error("bench", "unknown argument '%s'", argv[i]);
     }
-    if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul")) {
+    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill");
+    if (model_bench && !common.model) return cli_usage_error("bench", "%s needs -m MODEL", what);
+    if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul") && !model_bench) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
@@ -38,7 +56,9 @@ int cmd_bench(int argc, char **argv) {
     if (st) return cli_fail("bench", st);
     if (!strcmp(what, "ops")) st = srlm_bench_ops(ctx, stdout, &bo, only);
     else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
-    else st = srlm_bench_membw(ctx, stdout, &bo, NULL);
+    else if (!strcmp(what, "membw")) st = srlm_bench_membw(ctx, stdout, &bo, NULL);
+    else if (!strcmp(what, "decode")) st = srlm_bench_decode(ctx, stdout, common.model, &mo, NULL);
+    else st = srlm_bench_prefill(ctx, stdout, common.model, &mo, NULL);
     srlm_ctx_profile_report(ctx, stderr);
     int verr = srlm_ctx_validation_errors(ctx);
     srlm_ctx_destroy(ctx);

@@ -4,9 +4,15 @@
 
 #include <string.h>
 
+int cmd_init(int argc, char **argv);
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -14,10 +20,18 @@ static int cmd_version(int argc, char **argv) {
     return 0;
 }
 
+
+
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw | matmul", cmd_bench},
+    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
+    {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
+    {"forward", "logits of every position as float32 [T, V]", cmd_forward},
+    {"generate", "stream a continuation of a prompt", cmd_generate},
+    {"chat", "interactive chat with history", cmd_chat},
+    {"perplexity", "perplexity of a text file", cmd_perplexity},
 };
 
 static void usage(FILE *f) {

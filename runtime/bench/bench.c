@@ -53,6 +53,17 @@ static const struct {
     family_fn run;
 } families[] = {
     {"fill", srlm_bench_ops_fill},
+    {"eltwise", srlm_bench_ops_eltwise},
+    {"activation", srlm_bench_ops_activation},
+    {"convert", srlm_bench_ops_convert},
+    {"reduce", srlm_bench_ops_reduce},
+    {"rmsnorm", srlm_bench_ops_rmsnorm},
+    {"softmax", srlm_bench_ops_softmax},
+    {"rope", srlm_bench_ops_rope},
+    {"embedding", srlm_bench_ops_embedding},
+    {"loss", srlm_bench_ops_loss},
+    {"adamw", srlm_bench_ops_adamw},
+    {"attn", srlm_bench_ops_attn},
     {"matmul", srlm_bench_ops_matmul},
 };
 

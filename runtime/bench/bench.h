@@ -31,6 +31,17 @@ void srlm_bench_end(srlm_bench *b);
 
 /* The families of `srlm bench ops`, each in its own file. */
 srlm_status srlm_bench_ops_fill(srlm_bench *b);
+srlm_status srlm_bench_ops_eltwise(srlm_bench *b);     /* bench_eltwise.c */
+srlm_status srlm_bench_ops_activation(srlm_bench *b);  /* bench_eltwise.c */
+srlm_status srlm_bench_ops_convert(srlm_bench *b);     /* bench_eltwise.c */
+srlm_status srlm_bench_ops_reduce(srlm_bench *b);      /* bench_reduce.c */
+srlm_status srlm_bench_ops_rmsnorm(srlm_bench *b);     /* bench_norm.c */
+srlm_status srlm_bench_ops_softmax(srlm_bench *b);     /* bench_norm.c */
+srlm_status srlm_bench_ops_rope(srlm_bench *b);        /* bench_rope_embedding.c */
+srlm_status srlm_bench_ops_embedding(srlm_bench *b);   /* bench_rope_embedding.c */
+srlm_status srlm_bench_ops_loss(srlm_bench *b);        /* bench_loss.c */
+srlm_status srlm_bench_ops_adamw(srlm_bench *b);       /* bench_loss.c */
+srlm_status srlm_bench_ops_attn(srlm_bench *b);
 srlm_status srlm_bench_ops_matmul(srlm_bench *b);
 
 /* One matmul measurement (bench_matmul.c): form 0 = Y = X.W^T, 1 = dX = dY.W, 2 = dW += dY^T.X,

@@ -35,16 +35,16 @@ const char *srlm_dtype_torch_name(srlm_dtype t) {
     return "?";
 }
 
-bool srlm_dtype_parse(const char *s, srlm_dtype *out) {
+int srlm_dtype_parse(const char *s, srlm_dtype *out) {
     static const struct { const char *name; srlm_dtype t; } names[] = {
         {"f32", SRLM_DTYPE_F32}, {"float32", SRLM_DTYPE_F32}, {"float", SRLM_DTYPE_F32},
         {"f16", SRLM_DTYPE_F16}, {"float16", SRLM_DTYPE_F16}, {"half", SRLM_DTYPE_F16},
         {"bf16", SRLM_DTYPE_BF16}, {"bfloat16", SRLM_DTYPE_BF16},
     };
-    if (!s) return false;
+    if (!s) return 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(s, names[i].name)) { *out = names[i].t; return true; }
-    return false;
+        if (!strcasecmp(s, names[i].name)) { *out = names[i].t; return 1; }
+    return 0;
 }
 
 static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -140,4 +140,26 @@ void srlm_dequantize_q8_0(float *dst, const void *src, size_t n) {
         const int8_t *q = (const int8_t *)(b + 2);
         for (int i = 0; i < SRLM_Q8_0_BLOCK; i++) dst[blk * SRLM_Q8_0_BLOCK + (size_t)i] = d * (float)q[i];
     }
+}
+
+bool srlm_convert(void *dst, srlm_dtype to, const void *src, srlm_dtype from, size_t n) {
+    if (to == SRLM_DTYPE_Q8_0) return false;
+    if (to == from) {
+        memmove(dst, src, n * srlm_dtype_size(to));
+        return true;
+    }
+    if (to == SRLM_DTYPE_F32) {
+        srlm_convert_to_f32(dst, src, from, n);
+        return true;
+    }
+    /* Through a small f32 buffer, a whole number of Q8_0 blocks at a time. */
+    float tmp[1024];
+    size_t in_es = srlm_dtype_size(from), out_es = srlm_dtype_size(to);
+    for (size_t at = 0; at < n; at += 1024) {
+        size_t m = n - at < 1024 ? n - at : 1024;
+        const uint8_t *s = (const uint8_t *)src + (from == SRLM_DTYPE_Q8_0 ? at / SRLM_Q8_0_BLOCK * SRLM_Q8_0_BYTES : at * in_es);
+        srlm_convert_to_f32(tmp, s, from, m);
+        srlm_convert_from_f32((uint8_t *)dst + at * out_es, tmp, to, m);
+    }
+    return true;
 }

@@ -10,11 +10,7 @@
 
 /* Bytes per element of a dense dtype (F32 4, F16/BF16 2); 0 for block types (Q8_0). */
 size_t srlm_dtype_size(srlm_dtype t);
-/* "F32", "F16", "BF16", "Q8_0" (safetensors spelling); "?" for anything else. */
-const char *srlm_dtype_name(srlm_dtype t);
-/* Parses "f32"/"F32"/"float32", "f16"/"float16", "bf16"/"bfloat16" (case-insensitive).
- * Returns false when the name is none of them. */
-bool srlm_dtype_parse(const char *s, srlm_dtype *out);
+/* srlm_dtype_name and srlm_dtype_parse are public (srlm.h). */
 /* The `torch_dtype` string of config.json: "float32", "float16", "bfloat16". */
 const char *srlm_dtype_torch_name(srlm_dtype t);
 
@@ -30,6 +26,11 @@ uint16_t srlm_f32_to_bf16(float f);
 void srlm_convert_to_f32(float *dst, const void *src, srlm_dtype from, size_t n);
 /* Converts n f32 values to `to` (dense only), rounding to nearest even. */
 void srlm_convert_from_f32(void *dst, const float *src, srlm_dtype to, size_t n);
+
+/* Converts n elements from any dtype (Q8_0 included, n a multiple of 32 then) to a dense
+ * dtype (F32, F16, BF16), through f32, rounding to nearest even: e.g. bf16 -> f16 storage.
+ * Same-type copies are memmove. Returns false for a Q8_0 destination (not offered). */
+bool srlm_convert(void *dst, srlm_dtype to, const void *src, srlm_dtype from, size_t n);
 
 /* Q8_0: blocks of 32 values, each an f16 scale d followed by 32 int8 q; x = d * q. */
 #define SRLM_Q8_0_BLOCK 32

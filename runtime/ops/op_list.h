@@ -20,4 +20,54 @@
     SRLM_OP(MATMUL_SM_NN_F16, spv_matmul_sm_nn_f16) \
     SRLM_OP(MATMUL_SM_TN_F32, spv_matmul_sm_tn_f32) \
     SRLM_OP(MEMBW_READ, spv_membw_read) \
-    SRLM_OP(MEMBW_COPY, spv_membw_copy)
+    SRLM_OP(MEMBW_COPY, spv_membw_copy) \
+    SRLM_OP(ADD_F32, spv_add_f32) \
+    SRLM_OP(MUL_F32, spv_mul_f32) \
+    SRLM_OP(SCALE_F32, spv_scale_f32) \
+    SRLM_OP(AXPY_F32, spv_axpy_f32) \
+    SRLM_OP(F32_TO_F16, spv_f32_to_f16) \
+    SRLM_OP(F32_TO_BF16, spv_f32_to_bf16) \
+    SRLM_OP(F16_TO_F32, spv_f16_to_f32) \
+    SRLM_OP(BF16_TO_F32, spv_bf16_to_f32) \
+    SRLM_OP(REDUCE_SUM_F32, spv_reduce_sum_f32) \
+    SRLM_OP(REDUCE_SUMSQ_F32, spv_reduce_sumsq_f32) \
+    SRLM_OP(REDUCE_FINAL_F32, spv_reduce_final_f32) \
+    SRLM_OP(RMSNORM_FWD_F32, spv_rmsnorm_fwd_f32) \
+    SRLM_OP(RMSNORM_FWD_F32_V4, spv_rmsnorm_fwd_f32_v4) \
+    SRLM_OP(RMSNORM_BWD_DX_F32, spv_rmsnorm_bwd_dx_f32) \
+    SRLM_OP(RMSNORM_BWD_DX_F32_V4, spv_rmsnorm_bwd_dx_f32_v4) \
+    SRLM_OP(RMSNORM_BWD_DW_PARTIAL_F32, spv_rmsnorm_bwd_dw_partial_f32) \
+    SRLM_OP(RMSNORM_BWD_DW_REDUCE_F32, spv_rmsnorm_bwd_dw_reduce_f32) \
+    SRLM_OP(RMSNORM_BWD_DW_PARTIAL_F32_V4, spv_rmsnorm_bwd_dw_partial_f32_v4) \
+    SRLM_OP(RMSNORM_BWD_DW_REDUCE_F32_V4, spv_rmsnorm_bwd_dw_reduce_f32_v4) \
+    SRLM_OP(SILU_FWD_F32, spv_silu_fwd_f32) \
+    SRLM_OP(SILU_BWD_F32, spv_silu_bwd_f32) \
+    SRLM_OP(SWIGLU_FWD_F32, spv_swiglu_fwd_f32) \
+    SRLM_OP(SWIGLU_BWD_F32, spv_swiglu_bwd_f32) \
+    SRLM_OP(SOFTMAX_FWD_F32, spv_softmax_fwd_f32) \
+    SRLM_OP(SOFTMAX_BWD_F32, spv_softmax_bwd_f32) \
+    SRLM_OP(SOFTMAX_FWD_F32_V4, spv_softmax_fwd_f32_v4) \
+    SRLM_OP(SOFTMAX_BWD_F32_V4, spv_softmax_bwd_f32_v4) \
+    SRLM_OP(ROPE_NEOX_F32, spv_rope_neox_f32) \
+    SRLM_OP(ROPE_INTERLEAVED_F32, spv_rope_interleaved_f32) \
+    SRLM_OP(EMBEDDING_FWD_F32, spv_embedding_fwd_f32) \
+    SRLM_OP(EMBEDDING_FWD_F16, spv_embedding_fwd_f16) \
+    SRLM_OP(EMBEDDING_BWD_F32, spv_embedding_bwd_f32) \
+    SRLM_OP(CROSSENTROPY_STATS_F32, spv_crossentropy_stats_f32) \
+    SRLM_OP(CROSSENTROPY_FINAL_F32, spv_crossentropy_final_f32) \
+    SRLM_OP(CROSSENTROPY_GRAD_F32, spv_crossentropy_grad_f32) \
+    SRLM_OP(KL_STATS_F32, spv_kl_stats_f32) \
+    SRLM_OP(KL_ROW_F32, spv_kl_row_f32) \
+    SRLM_OP(KL_DIV_F32, spv_kl_div_f32) \
+    SRLM_OP(KL_SUM_F32, spv_kl_sum_f32) \
+    SRLM_OP(KL_GRAD_F32, spv_kl_grad_f32) \
+    SRLM_OP(ADAMW_STEP_F32, spv_adamw_step_f32) \
+    SRLM_OP(ADAMW_CLIP_F32, spv_adamw_clip_f32) \
+    SRLM_OP(KV_APPEND, spv_kv_append) \
+    SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
+    SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
+    SRLM_OP(ATTN_COMBINE, spv_attn_combine) \
+    SRLM_OP(ATTN_PAGED_GQA, spv_attn_paged_gqa) \
+    SRLM_OP(ATTN_FWD, spv_attn_fwd) \
+    SRLM_OP(ATTN_BWD_DQ, spv_attn_bwd_dq) \
+    SRLM_OP(ATTN_BWD_DKV, spv_attn_bwd_dkv)

@@ -207,6 +207,10 @@ static void test_tiling(gpu_env *g) {
             run_case(g, t[i], (srlm_mm_wtype)w, NULL, "tiled16K", 7);
             run_case(g, t[i], (srlm_mm_wtype)w, &sm, "tiled16K-sm16", 7);
         }
+    setenv("SRLM_MAX_BINDING_BYTES", "100", 1);
+    CHECK(srlm_ops_binding_limit(g->ctx) == 4 * srlm_ops_align(g->ctx), "tiny values are raised to a few alignment units");
+    setenv("SRLM_MAX_BINDING_BYTES", "64G", 1);
+    CHECK(srlm_ops_binding_limit(g->ctx) == g->ctx->caps.max_storage_buffer_range, "the limit is never raised");
     unsetenv("SRLM_MAX_BINDING_BYTES");
 }
 

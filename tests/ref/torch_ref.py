@@ -7,7 +7,8 @@ Usage:
   torch_ref.py MODEL_DIR --ids 1,2,3 --out LOGITS.f32        logits [T, V] as little-endian f32
   torch_ref.py MODEL_DIR --ids 1,2,3 --greedy N --out IDS.txt  greedy continuation (ids, one line)
        with --margins FILE: the top-1/top-2 logit margin at each greedy step
-Options: --rope interleaved (GGUF llama layout), --round f16|bf16 (round weights before use).
+Options: --rope interleaved (GGUF llama layout), --round f16|bf16 (round weights before use),
+--kv f16 (round K and V as srlm's f16 KV cache stores them).
 Run with Debian's /usr/bin/python3 (python3-torch)."""
 import argparse, json, math, os, struct, sys
 import numpy as np
@@ -59,7 +60,11 @@ def load_model(d):
 
 
 def round_weights(w, how):
+    """Rounds the matrices and embeddings (2-D tensors) as srlm stores them; norms and
+    biases stay in full precision, as on the device."""
     for k in w:
+        if w[k].dim() != 2:
+            continue
         if how == 'f16':
             w[k] = w[k].to(torch.float16).to(torch.float64)
         elif how == 'bf16':
@@ -89,7 +94,11 @@ def rope(x, pos, theta, interleaved):
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
 
-def forward(cfg, w, ids, interleaved=False):
+def round_f16(t):
+    return t.to(torch.float16).to(torch.float64)
+
+
+def forward(cfg, w, ids, interleaved=False, kv_f16=False):
     """Logits (T, V) in float64 for one sequence of token ids."""
     C = cfg['hidden_size']
     L = cfg['num_hidden_layers']
@@ -115,6 +124,8 @@ def forward(cfg, w, ids, interleaved=False):
         v = lin('self_attn.v_proj', h).view(T, NKV, HS)
         q = rope(q, pos, theta, interleaved)
         k = rope(k, pos, theta, interleaved)
+        if kv_f16:  # srlm's KV cache stores K (after RoPE) and V as f16
+            k, v = round_f16(k), round_f16(v)
         rep = NH // NKV
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
@@ -140,6 +151,7 @@ def main():
     ap.add_argument('--margins')
     ap.add_argument('--rope', default='half', choices=['half', 'interleaved'])
     ap.add_argument('--round', choices=['f16', 'bf16'])
+    ap.add_argument('--kv', choices=['f64', 'f16'], default='f64', help='round K and V as a KV cache of this dtype')
     a = ap.parse_args()
     cfg, w, meta = load_model(a.model)
     if meta is not None and meta.get('format') != 'pt':
@@ -148,10 +160,11 @@ def main():
         round_weights(w, a.round)
     ids = [int(t) for t in a.ids.split(',') if t]
     inter = a.rope == 'interleaved'
+    kv16 = a.kv == 'f16'
     if a.greedy:
         margins = []
         for _ in range(a.greedy):
-            logits = forward(cfg, w, ids, inter)[-1]
+            logits = forward(cfg, w, ids, inter, kv16)[-1]
             top = torch.topk(logits, 2)
             margins.append(float(top.values[0] - top.values[1]))
             ids.append(int(top.indices[0]))
@@ -159,7 +172,7 @@ def main():
         if a.margins:
             open(a.margins, 'w').write('\n'.join('%.9g' % m for m in margins) + '\n')
         return
-    logits = forward(cfg, w, ids, inter)
+    logits = forward(cfg, w, ids, inter, kv16)
     logits.to(torch.float32).numpy().astype('<f4').tofile(a.out)
     print('T=%d V=%d' % logits.shape)
 

@@ -1,0 +1,243 @@
+/* engine.c: batched inference over many sequences: the paged KV cache (decode/kv_cache.c),
+ * the forward plan, and command buffers recorded once per step shape (tokens, logit rows)
+ * and replayed; only the small index buffers change between steps. Not the sampler
+ * (sampler.c) nor the generation loop. */
+#include "decode/engine.h"
+#include "ops/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RECORDED 6
+
+typedef struct recorded {
+    int T, n_out;
+    uint64_t last_use;
+    srlm_cmd *cmd;
+} recorded;
+
+struct srlm_engine {
+    srlm_ctx *ctx;
+    const srlm_model *m;
+    srlm_engine_options o;
+    srlm_arena *kv_arena;
+    srlm_kv_cache *kv;
+    srlm_fwd_plan *plan;
+    recorded rec[MAX_RECORDED];
+    uint64_t clock;
+    srlm_cmd *copy_cmd;
+    /* host staging for one call: per token id, position, sequence, slot; logit rows */
+    int32_t *ids, *pos, *seq, *slots, *out_rows;
+    size_t cap;
+    uint64_t tokens_processed;
+};
+
+void srlm_engine_options_default(srlm_engine_options *o) {
+    o->max_seqs = 1;
+    o->max_ctx = 2048;
+    o->max_step_tokens = 256;
+    o->max_out = 0;
+    o->block = 16;
+}
+
+uint64_t srlm_engine_kv_bytes(const srlm_model_config *cfg, int num_blocks, int block) {
+    return 2ull * (uint64_t)cfg->num_hidden_layers * (uint64_t)num_blocks * (uint64_t)cfg->num_key_value_heads *
+           (uint64_t)block * (uint64_t)cfg->head_dim * 2;
+}
+
+srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *opts, srlm_engine **out) {
+    *out = NULL;
+    srlm_engine_options o;
+    if (opts) o = *opts;
+    else srlm_engine_options_default(&o);
+    if (o.max_seqs < 1 || o.max_ctx < 1 || o.max_step_tokens < 1 || o.block < 1)
+        return srlm_errorf(SRLM_ERR_INVALID, "engine: sequences %d, context %d, step tokens %d and block %d must be positive",
+                           o.max_seqs, o.max_ctx, o.max_step_tokens, o.block);
+    if (o.max_out <= 0) o.max_out = o.max_seqs > 32 ? o.max_seqs : 32;
+    if (o.max_out < o.max_seqs) o.max_out = o.max_seqs;
+    if (o.max_step_tokens < o.max_out) o.max_step_tokens = o.max_out;
+    srlm_engine *e = calloc(1, sizeof *e);
+    if (!e) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for the engine");
+    e->ctx = m->ctx;
+    e->m = m;
+    e->o = o;
+    const srlm_model_config *cfg = &m->cfg;
+    uint32_t max_blocks = (uint32_t)((o.max_ctx + o.block - 1) / o.block);
+    /* Enough blocks for every sequence at full context, +1 each for a fork's partial copy. */
+    srlm_kv_config kc = {.n_layers = (uint32_t)cfg->num_hidden_layers, .NKV = (uint32_t)cfg->num_key_value_heads,
+                         .HS = (uint32_t)cfg->head_dim, .block_size = (uint32_t)o.block,
+                         .num_blocks = (uint32_t)o.max_seqs * (max_blocks + 1), .max_seqs = (uint32_t)o.max_seqs,
+                         .max_blocks = max_blocks};
+    uint64_t kv_bytes = srlm_engine_kv_bytes(cfg, (int)kc.num_blocks, o.block);
+    srlm_status st = srlm_arena_create(e->ctx, "kv-cache", kv_bytes + (1u << 20), &e->kv_arena);
+    if (!st) st = srlm_kv_cache_create(e->ctx, e->kv_arena, &kc, &e->kv);
+    if (st) st = srlm_status_wrap(st, "KV cache (%d sequences x %d positions, %.1f MiB): ", o.max_seqs, o.max_ctx,
+                                  kv_bytes / 1048576.0);
+    if (!st) st = srlm_fwd_plan_create(e->ctx, m, e->kv, o.max_step_tokens, o.max_out, &e->plan);
+    if (!st) st = srlm_cmd_create(e->ctx, &e->copy_cmd);
+    if (st) {
+        srlm_engine_destroy(e);
+        return st;
+    }
+    *out = e;
+    return NULL;
+}
+
+void srlm_engine_destroy(srlm_engine *e) {
+    if (!e) return;
+    for (int i = 0; i < MAX_RECORDED; i++) srlm_cmd_destroy(e->rec[i].cmd);
+    srlm_cmd_destroy(e->copy_cmd);
+    srlm_fwd_plan_destroy(e->plan);
+    srlm_kv_cache_destroy(e->kv);
+    srlm_arena_destroy(e->kv_arena);
+    free(e->ids), free(e->pos), free(e->seq), free(e->slots), free(e->out_rows);
+    free(e);
+}
+
+const srlm_model *srlm_engine_model(const srlm_engine *e) { return e->m; }
+int srlm_engine_max_seqs(const srlm_engine *e) { return e->o.max_seqs; }
+int srlm_engine_max_ctx(const srlm_engine *e) { return (int)(e->kv->cfg.max_blocks * e->kv->cfg.block_size); }
+int srlm_engine_free_blocks(const srlm_engine *e) { return (int)srlm_kv_free_blocks(e->kv); }
+uint64_t srlm_engine_tokens_processed(const srlm_engine *e) { return e->tokens_processed; }
+
+static bool seq_live(const srlm_engine *e, int id) { return id >= 0 && id < e->o.max_seqs && e->kv->active[id]; }
+
+int srlm_engine_seq_len(const srlm_engine *e, int id) { return seq_live(e, id) ? (int)srlm_kv_seq_len(e->kv, (uint32_t)id) : -1; }
+
+srlm_status srlm_engine_seq_new(srlm_engine *e, int *id) {
+    uint32_t s;
+    SRLM_TRY(srlm_kv_seq_add(e->kv, &s));
+    *id = (int)s;
+    return NULL;
+}
+
+void srlm_engine_seq_free(srlm_engine *e, int id) {
+    if (seq_live(e, id)) srlm_status_free(srlm_kv_seq_free(e->kv, (uint32_t)id));
+}
+
+srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child) {
+    if (!seq_live(e, parent)) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d does not exist", parent);
+    uint32_t c;
+    SRLM_TRY(srlm_cmd_begin(e->copy_cmd));
+    srlm_status st = srlm_kv_seq_fork(e->kv, e->copy_cmd, (uint32_t)parent, &c);
+    srlm_status end = srlm_cmd_end(e->copy_cmd);
+    if (st || end) {
+        srlm_status_free(end);
+        return st ? st : srlm_errorf(SRLM_ERR_VULKAN, "recording the fork copy failed");
+    }
+    st = srlm_cmd_run(e->copy_cmd);
+    if (st) {
+        srlm_status_free(srlm_kv_seq_free(e->kv, c));
+        return srlm_status_wrap(st, "forking sequence %d: ", parent);
+    }
+    *child = (int)c;
+    return NULL;
+}
+
+/* The recorded command for a step shape, recording it on first use (LRU of a few). */
+static srlm_status step_cmd(srlm_engine *e, int T, int n_out, srlm_cmd **out) {
+    recorded *victim = &e->rec[0];
+    for (int i = 0; i < MAX_RECORDED; i++) {
+        recorded *r = &e->rec[i];
+        if (r->cmd && r->T == T && r->n_out == n_out) {
+            r->last_use = ++e->clock;
+            *out = r->cmd;
+            return NULL;
+        }
+        if (!r->cmd || (victim->cmd && r->last_use < victim->last_use)) victim = r;
+    }
+    if (!victim->cmd) SRLM_TRY(srlm_cmd_create(e->ctx, &victim->cmd));
+    victim->T = -1;
+    SRLM_TRY(srlm_cmd_begin(victim->cmd));
+    SRLM_TRY(srlm_forward_record(victim->cmd, e->m, e->kv, e->plan, T, n_out));
+    SRLM_TRY(srlm_cmd_end(victim->cmd));
+    victim->T = T, victim->n_out = n_out, victim->last_use = ++e->clock;
+    *out = victim->cmd;
+    return NULL;
+}
+
+/* One forward over tokens [t0, t0+T) of the staged arrays; n_out rows (indices relative to
+ * the chunk) read into logits when non-NULL. */
+static srlm_status run_chunk(srlm_engine *e, size_t t0, int T, const int32_t *rows, int n_out, float *logits) {
+    const srlm_fwd_plan *p = e->plan;
+    srlm_ctx *ctx = e->ctx;
+    SRLM_TRY(srlm_buf_write(ctx, p->ids, 0, e->ids + t0, (uint64_t)T * 4));
+    SRLM_TRY(srlm_buf_write(ctx, p->pos, 0, e->pos + t0, (uint64_t)T * 4));
+    SRLM_TRY(srlm_buf_write(ctx, p->seq, 0, e->seq + t0, (uint64_t)T * 4));
+    SRLM_TRY(srlm_buf_write(ctx, p->slots, 0, e->slots + t0, (uint64_t)T * 4));
+    SRLM_TRY(srlm_buf_write(ctx, p->out_rows, 0, rows, (uint64_t)n_out * 4));
+    srlm_cmd *c;
+    SRLM_TRY(step_cmd(e, T, n_out, &c));
+    SRLM_TRY(srlm_cmd_run(c));
+    e->tokens_processed += (uint64_t)T;
+    if (logits) SRLM_TRY(srlm_buf_read(ctx, p->logits, 0, logits, (uint64_t)n_out * (uint64_t)e->m->cfg.vocab_size * 4));
+    return NULL;
+}
+
+static srlm_status reserve(srlm_engine *e, size_t n) {
+    if (n <= e->cap) return NULL;
+    size_t cap = n < 1024 ? 1024 : n;
+    int32_t **arrs[5] = {&e->ids, &e->pos, &e->seq, &e->slots, &e->out_rows};
+    for (int i = 0; i < 5; i++) {
+        int32_t *a = realloc(*arrs[i], cap * sizeof(int32_t));
+        if (!a) return srlm_errorf(SRLM_ERR_OOM, "out of host memory staging %zu tokens", n);
+        *arrs[i] = a;
+    }
+    e->cap = cap;
+    return NULL;
+}
+
+srlm_status srlm_engine_step(srlm_engine *e, int n, const int *seq_ids, const int *n_tokens, const int32_t *tokens,
+                             int all_logits, float *logits) {
+    int V = e->m->cfg.vocab_size;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (!seq_live(e, seq_ids[i])) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d does not exist", seq_ids[i]);
+        for (int j = 0; j < i; j++)
+            if (seq_ids[j] == seq_ids[i]) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d appears twice in one step", seq_ids[i]);
+        if (n_tokens[i] < 1) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d: a step appends at least one token", seq_ids[i]);
+        total += (size_t)n_tokens[i];
+    }
+    for (size_t t = 0; t < total; t++)
+        if (tokens[t] < 0 || tokens[t] >= V)
+            return srlm_errorf(SRLM_ERR_INVALID, "token id %d at position %zu of the step is outside the vocabulary (%d)", tokens[t], t, V);
+    SRLM_TRY(reserve(e, total));
+    /* Reserve cache slots for every token first (all or nothing per sequence). */
+    size_t t = 0;
+    for (int i = 0; i < n; i++) {
+        srlm_status st = srlm_kv_seq_extend(e->kv, (uint32_t)seq_ids[i], (uint32_t)n_tokens[i], e->slots + t, e->pos + t);
+        if (st) {
+            /* undo the sequences already extended in this call */
+            for (int k = 0; k < i; k++) e->kv->len[seq_ids[k]] -= (uint32_t)n_tokens[k];
+            return srlm_status_wrap(st, "sequence %d (%u cached + %d new tokens): ", seq_ids[i],
+                                    srlm_kv_seq_len(e->kv, (uint32_t)seq_ids[i]), n_tokens[i]);
+        }
+        memcpy(e->ids + t, tokens + t, (size_t)n_tokens[i] * 4);
+        for (int j = 0; j < n_tokens[i]; j++) e->seq[t + (size_t)j] = seq_ids[i];
+        t += (size_t)n_tokens[i];
+    }
+    SRLM_TRY(srlm_kv_upload(e->kv));
+    /* Forward in chunks of at most max_step_tokens tokens and max_out logit rows. */
+    size_t t0 = 0, next_last = 0;
+    int seq_i = 0;
+    float *out_ptr = logits;
+    while (t0 < total) {
+        int T = 0, n_out = 0;
+        while (t0 + (size_t)T < total && T < e->o.max_step_tokens) {
+            size_t tt = t0 + (size_t)T;
+            while (seq_i < n && tt >= next_last + (size_t)n_tokens[seq_i]) next_last += (size_t)n_tokens[seq_i++];
+            bool is_last = seq_i < n && tt == next_last + (size_t)n_tokens[seq_i] - 1;
+            if (all_logits || is_last) {
+                if (n_out == e->o.max_out) break;
+                e->out_rows[n_out++] = T;
+            }
+            T++;
+        }
+        int rows = n_out ? n_out : 1;
+        if (!n_out) e->out_rows[0] = T - 1;
+        SRLM_TRY(run_chunk(e, t0, T, e->out_rows, rows, n_out ? out_ptr : NULL));
+        if (n_out) out_ptr += (size_t)n_out * (size_t)V;
+        t0 += (size_t)T;
+    }
+    return NULL;
+}

@@ -1,0 +1,11 @@
+/* engine.h: internal view of the inference engine (the public API is in srlm.h). */
+#ifndef SRLM_ENGINE_H
+#define SRLM_ENGINE_H
+
+#include "model/forward.h"
+
+const srlm_model *srlm_engine_model(const srlm_engine *e);
+/* Bytes of a KV cache of num_blocks blocks of `block` tokens (K and V, all layers, f16). */
+uint64_t srlm_engine_kv_bytes(const srlm_model_config *cfg, int num_blocks, int block);
+
+#endif

@@ -1,0 +1,248 @@
+/* generate.c: batched generation: prefill every prompt in one step, then one decode step per
+ * token for all live sequences together; sampling per sequence (sampler.c), streaming text
+ * that never shows a broken UTF-8 character or the start of a stop string. Not the
+ * text-to-SQL loop (sql/), which adds execution pauses on top of the same engine. */
+#include "decode/engine.h"
+#include "decode/sampler.h"
+#include "decode/tagmatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct gen_seq {
+    int id;                    /* engine sequence */
+    bool live;
+    int32_t *hist;             /* prompt + generated ids */
+    size_t n_hist, cap_hist;
+    size_t n_prompt;
+    char *text;                /* generated text */
+    size_t n_text, cap_text, emitted;
+    srlm_detokenizer *detok;
+    srlm_tagmatch *stops;
+} gen_seq;
+
+static srlm_status grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return NULL;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return srlm_errorf(SRLM_ERR_OOM, "out of host memory during generation");
+    *p = q, *cap = c;
+    return NULL;
+}
+
+static srlm_status result_push(srlm_gen_result *r, size_t *cap, const srlm_sample_out *o) {
+    if (r->n_tokens == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        int32_t *t = realloc(r->tokens, c * sizeof *t);
+        if (t) r->tokens = t;
+        float *a = realloc(r->logprob, c * sizeof *a);
+        if (a) r->logprob = a;
+        float *b = realloc(r->logprob_sampled, c * sizeof *b);
+        if (b) r->logprob_sampled = b;
+        float *h = realloc(r->entropy, c * sizeof *h);
+        if (h) r->entropy = h;
+        if (!t || !a || !b || !h) return srlm_errorf(SRLM_ERR_OOM, "out of host memory during generation");
+        *cap = c;
+    }
+    r->tokens[r->n_tokens] = o->token;
+    r->logprob[r->n_tokens] = o->logprob;
+    r->logprob_sampled[r->n_tokens] = o->logprob_sampled;
+    r->entropy[r->n_tokens] = o->entropy;
+    r->n_tokens++;
+    return NULL;
+}
+
+/* Appends decoded bytes, checks stop strings, streams what is safe. Returns true when a
+ * stop string ended the sequence. */
+static srlm_status add_text(gen_seq *g, int index, const char *b, size_t n, srlm_gen_stream_fn stream, void *user, bool *stopped) {
+    *stopped = false;
+    if (!n) return NULL;
+    SRLM_TRY(grow((void **)&g->text, &g->cap_text, g->n_text + n + 1, 1));
+    size_t base = g->n_text;
+    memcpy(g->text + base, b, n);
+    g->n_text += n;
+    g->text[g->n_text] = 0;
+    size_t safe = g->n_text;
+    if (g->stops) {
+        srlm_tagmatch_result r = srlm_tagmatch_feed(g->stops, b, n);
+        if (r.pattern >= 0) {
+            g->n_text = (size_t)r.match_start;
+            g->text[g->n_text] = 0;
+            *stopped = true;
+            safe = g->n_text;
+        } else {
+            safe = (size_t)r.safe_end;
+        }
+    }
+    if (stream && safe > g->emitted) stream(user, index, g->text + g->emitted, safe - g->emitted);
+    if (safe > g->emitted) g->emitted = safe;
+    return NULL;
+}
+
+static void flush_text(gen_seq *g, int index, srlm_gen_stream_fn stream, void *user, bool stopped_by_string) {
+    if (!stopped_by_string && g->detok) {
+        const char *t;
+        size_t n;
+        if (!srlm_detokenizer_flush(g->detok, &t, &n) && n) {
+            bool dummy;
+            srlm_status st = add_text(g, index, t, n, NULL, NULL, &dummy);
+            srlm_status_free(st);
+        }
+    }
+    if (stream && g->n_text > g->emitted) stream(user, index, g->text + g->emitted, g->n_text - g->emitted);
+    g->emitted = g->n_text;
+}
+
+void srlm_gen_result_free(srlm_gen_result *r) {
+    if (!r) return;
+    free(r->tokens), free(r->logprob), free(r->logprob_sampled), free(r->entropy), free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                          srlm_gen_result *results, srlm_gen_stats *stats) {
+    const srlm_model *m = srlm_engine_model(e);
+    int V = m->cfg.vocab_size;
+    if (n < 1 || n > srlm_engine_max_seqs(e))
+        return srlm_errorf(SRLM_ERR_INVALID, "generate: %d prompts for an engine of %d sequences", n, srlm_engine_max_seqs(e));
+    for (int i = 0; i < n; i++) {
+        SRLM_TRY(srlm_sample_params_check(&params[i]));
+        if (n_prompts[i] < 1) return srlm_errorf(SRLM_ERR_INVALID, "generate: prompt %d is empty", i);
+        if ((int)n_prompts[i] >= srlm_engine_max_ctx(e))
+            return srlm_errorf(SRLM_ERR_INVALID, "generate: prompt %d has %zu tokens, the context holds %d", i, n_prompts[i],
+                               srlm_engine_max_ctx(e));
+    }
+    memset(results, 0, (size_t)n * sizeof *results);
+    gen_seq *gs = calloc((size_t)n, sizeof *gs);
+    size_t *caps = calloc((size_t)n, sizeof *caps);
+    int *ids = calloc((size_t)n, sizeof *ids), *counts = calloc((size_t)n, sizeof *counts), *rows = calloc((size_t)n, sizeof *rows);
+    int32_t *toks = calloc((size_t)n, sizeof *toks);
+    float *logits = malloc((size_t)n * (size_t)V * sizeof(float));
+    srlm_sample_seq *ss = calloc((size_t)n, sizeof *ss);
+    srlm_sample_out *so = calloc((size_t)n, sizeof *so);
+    srlm_sampler *sampler = NULL;
+    srlm_status st = NULL;
+    if (!gs || !caps || !ids || !counts || !rows || !toks || !logits || !ss || !so)
+        st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for generation");
+    if (!st) st = srlm_sampler_create(V, &sampler);
+    size_t total_prompt = 0;
+    for (int i = 0; !st && i < n; i++) {
+        gen_seq *g = &gs[i];
+        g->id = -1;
+        st = grow((void **)&g->hist, &g->cap_hist, n_prompts[i] + 64, sizeof(int32_t));
+        if (st) break;
+        memcpy(g->hist, prompts[i], n_prompts[i] * sizeof(int32_t));
+        g->n_hist = g->n_prompt = n_prompts[i];
+        total_prompt += n_prompts[i];
+        if (tok) st = srlm_detokenizer_create(tok, SRLM_DECODE_SKIP_SPECIAL, &g->detok);
+        if (!st && params[i].n_stop_strings > 0)
+            st = srlm_tagmatch_create(params[i].stop_strings, NULL, params[i].n_stop_strings, &g->stops);
+        if (!st) st = srlm_engine_seq_new(e, &g->id);
+        g->live = true;
+    }
+    /* prefill: every prompt in one step */
+    int32_t *flat = st ? NULL : malloc(total_prompt * sizeof(int32_t));
+    if (!st && !flat) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for prompts");
+    double t0 = now_s();
+    if (!st) {
+        size_t off = 0;
+        for (int i = 0; i < n; i++) {
+            memcpy(flat + off, prompts[i], n_prompts[i] * sizeof(int32_t));
+            off += n_prompts[i];
+            ids[i] = gs[i].id;
+            counts[i] = (int)n_prompts[i];
+            rows[i] = i;
+        }
+        st = srlm_engine_step(e, n, ids, counts, flat, 0, logits);
+    }
+    free(flat);
+    double t1 = now_s();
+    if (stats) {
+        stats->prefill_tokens = total_prompt;
+        stats->prefill_seconds = t1 - t0;
+    }
+    int live = n;
+    uint64_t decoded = 0;
+    /* rows[k] = index of the sequence whose logits are in row k */
+    int nrows = n;
+    while (!st && live > 0) {
+        for (int k = 0; k < nrows; k++) {
+            gen_seq *g = &gs[rows[k]];
+            ss[k] = (srlm_sample_seq){.params = &params[rows[k]], .seq_id = (uint64_t)rows[k], .position = g->n_hist,
+                                      .history = g->hist, .n_history = g->n_hist,
+                                      .n_generated = (int32_t)results[rows[k]].n_tokens};
+        }
+        st = srlm_sampler_sample(sampler, logits, nrows, ss, so);
+        int next = 0;
+        for (int k = 0; !st && k < nrows; k++) {
+            int i = rows[k];
+            gen_seq *g = &gs[i];
+            srlm_gen_result *r = &results[i];
+            st = result_push(r, &caps[i], &so[k]);
+            if (st) break;
+            st = grow((void **)&g->hist, &g->cap_hist, g->n_hist + 1, sizeof(int32_t));
+            if (st) break;
+            g->hist[g->n_hist++] = so[k].token;
+            bool stopped = false;
+            int finish = so[k].finish;
+            if (finish != SRLM_FINISH_STOP_ID && g->detok) {
+                const char *t;
+                size_t len;
+                st = srlm_detokenizer_push(g->detok, so[k].token, &t, &len);
+                if (!st) st = add_text(g, i, t, len, stream, user, &stopped);
+            }
+            if (st) break;
+            if (stopped) finish = SRLM_GEN_FINISH_STOP_STRING;
+            else if (!finish && (int)g->n_hist >= srlm_engine_max_ctx(e)) finish = SRLM_GEN_FINISH_CONTEXT;
+            if (finish) {
+                r->finish = finish;
+                flush_text(g, i, stream, user, stopped);
+                g->live = false;
+                live--;
+                continue;
+            }
+            rows[next] = i;
+            ids[next] = g->id;
+            counts[next] = 1;
+            toks[next] = so[k].token;
+            next++;
+        }
+        nrows = next;
+        if (!st && nrows > 0) {
+            st = srlm_engine_step(e, nrows, ids, counts, toks, 0, logits);
+            decoded += (uint64_t)nrows;
+        }
+    }
+    if (stats) {
+        stats->decode_tokens = decoded;
+        stats->decode_seconds = now_s() - t1;
+    }
+    for (int i = 0; gs && i < n; i++) {
+        gen_seq *g = &gs[i];
+        if (!st) {
+            results[i].text = g->text;
+            results[i].n_text = g->n_text;
+            if (!g->text) results[i].text = calloc(1, 1);
+            g->text = NULL;
+        }
+        free(g->text);
+        free(g->hist);
+        srlm_detokenizer_destroy(g->detok);
+        srlm_tagmatch_destroy(g->stops);
+        if (g->id >= 0) srlm_engine_seq_free(e, g->id);
+    }
+    if (st)
+        for (int i = 0; i < n; i++) srlm_gen_result_free(&results[i]);
+    srlm_sampler_destroy(sampler);
+    free(gs), free(caps), free(ids), free(counts), free(rows), free(toks), free(logits), free(ss), free(so);
+    return st;
+}
