@@ -1,6 +1,6 @@
 /* ops_matmul.c: host bindings of the matmul family (shaders/matmul_*.comp): variant choice
  * from the device caps, tiling of tensors over the binding limit, dispatch. Not the CPU
- * reference (runtime/ops/ref_matmul.c) and not the benchmark (runtime/ops/bench_matmul.c). */
+ * reference (runtime/ops/ref_matmul.c) and not the benchmark (runtime/bench/bench_matmul.c). */
 #include "ops/ops.h"
 
 #include <string.h>
