@@ -4,6 +4,7 @@
  * for information only (speed targets live in docs/perf.md: `srlm bench tokenizer`);
  * `--min-mbps X` makes a speed floor fail the run when wanted by hand. */
 #include "test.h"
+#include "text/tokenizer.h" /* spm_no_split: the unsplit reference encoder */
 
 #include <pthread.h>
 #include <stdint.h>
@@ -378,6 +379,26 @@ static void test_spm(const char *data) {
     free(txt);
     char *out;
     CHECK_ERR(srlm_chat_render(tok, (srlm_chat_message[]){{"user", "x"}}, 1, 1, &out), SRLM_ERR_UNSUPPORTED, "chat");
+    /* Splitting the text where no piece joins two characters must not change the result:
+     * compare with merging each segment whole, on 0.8 MB of varied text. */
+    snprintf(path, sizeof path, "%s/spider/tables.json", data);
+    size_t tlen;
+    char *tables = slurp(path, &tlen);
+    if (tables) {
+        size_t cut = tlen > 200000 ? 200000 : tlen; /* the unsplit reference is slow */
+        while (cut < tlen && ((unsigned char)tables[cut] & 0xC0) == 0x80) cut++;
+        int32_t *a, *b;
+        size_t na, nb;
+        CHECK_OK(srlm_tokenizer_encode(tok, tables, cut, 0, &a, &na));
+        tok->spm_no_split = 1;
+        CHECK_OK(srlm_tokenizer_encode(tok, tables, cut, 0, &b, &nb));
+        tok->spm_no_split = 0;
+        CHECK(na == nb && !memcmp(a, b, na * sizeof *a), "split vs whole: %zu vs %zu ids", na, nb);
+        printf("  spm chunked merging equals whole-segment merging on %zu bytes (%zu ids)\n", cut, na);
+        free(a);
+        free(b);
+        free(tables);
+    }
     srlm_tokenizer_destroy(tok);
 
     /* stories260K's tokenizer inside a model GGUF (512 pieces). */
@@ -465,6 +486,35 @@ static void test_byte_level_writer(void) {
         free(chat);
         srlm_tokenizer_destroy(tok);
     }
+    /* lstrip/rstrip: give <|mask|> both flags and special = false; it then swallows the
+     * white space (Unicode White_Space, as HF) on either side, and matches without
+     * SRLM_ENCODE_SPECIAL. */
+    size_t jl;
+    char *js = slurp(path, &jl);
+    cJSON *root = js ? cJSON_ParseWithLength(js, jl) : NULL;
+    CHECK(root != NULL, "re-reading %s", path);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "added_tokens")) {
+        if (strcmp(cJSON_GetObjectItem(e, "content")->valuestring, "<|mask|>")) continue;
+        cJSON_ReplaceItemInObject((cJSON *)e, "lstrip", cJSON_CreateTrue());
+        cJSON_ReplaceItemInObject((cJSON *)e, "rstrip", cJSON_CreateTrue());
+        cJSON_ReplaceItemInObject((cJSON *)e, "special", cJSON_CreateFalse());
+    }
+    char *mod = root ? cJSON_PrintUnformatted(root) : NULL;
+    tok = NULL;
+    if (mod) CHECK_OK(srlm_tokenizer_create_from_json(mod, strlen(mod), "modified.json", &tok));
+    if (tok) {
+        /* "a \t<|mask|>\u3000\u00a0 b": both sides' spaces belong to the token; the ideographic
+         * space U+3000 and no-break space U+00A0 are white space too. */
+        static const int32_t want[] = {'a', 259, 'b'};
+        check_ids(tok, "a \t<|mask|>\xE3\x80\x80\xC2\xA0 b", 0, want, 3);
+        static const int32_t want2[] = {259};
+        check_ids(tok, "  <|mask|>  ", 0, want2, 1);
+        srlm_tokenizer_destroy(tok);
+    }
+    cJSON_free(mod);
+    cJSON_Delete(root);
+    free(js);
     remove(path);
     remove(dir);
 }

@@ -52,7 +52,7 @@ struct srlm_tokenizer {
     size_t n_added;
     uint32_t added_first[257]; /* added[added_first[b] .. added_first[b+1]) start with byte b */
     int32_t bos, eos, unk;    /* -1 when absent */
-    int add_bos;              /* the model expects BOS at the start (SPM llama) */
+    int add_bos;              /* SRLM_ENCODE_BOS adds bos (GGUF / tokenizer_config add_bos_token) */
     int32_t byte_id[256];     /* BPE: token of each single byte; SPM: the <0xXX> pieces */
 
     /* Byte-level BPE. */
@@ -65,6 +65,8 @@ struct srlm_tokenizer {
     float *scores;
     uint8_t *types;
     int add_space_prefix;
+    srlm_pairmap spm_pairs;   /* adjacent code points that occur inside some piece */
+    int spm_no_split;         /* tests: merge each segment whole (the unsplit reference) */
 
     /* Chat: ChatML when the vocabulary has <|im_start|> and <|im_end|>. */
     int chatml;
