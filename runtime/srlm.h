@@ -112,6 +112,16 @@ void srlm_bench_opts_default(srlm_bench_opts *o);
 srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, const char *only);
 /* Device read and copy bandwidth, and on a CPU device the host's memcpy; res may be NULL. */
 srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, srlm_membw_result *res);
+
+/* `srlm bench matmul`: Y = X.W^T with f16 weights of K = 4096 inputs by N = 14336 outputs
+ * (llama.cpp's "4096x14336") at 1, 8, 16 and 512 columns (M), f32 at 1024^3, then the
+ * Qwen2.5-0.5B shapes and the backward forms for the record. Each rate is 2*M*N*K / best time
+ * of the device's default kernel. o->quick uses smaller shapes. res may be NULL. */
+typedef struct srlm_matmul_bench_result {
+    double f16_gflops[4]; /* at 1, 8, 16, 512 columns (quick: 64) */
+    double f32_gflops;    /* 1024^3 (quick: 256^3) */
+} srlm_matmul_bench_result;
+srlm_status srlm_bench_matmul(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *o, srlm_matmul_bench_result *res);
 /* ---- Model files (runtime/model) ----------------------------------------------------
  * Element types of stored weights. Dense types have a fixed element size; Q8_0 is a block
  * type (32 values per 34-byte block) read from GGUF only. */

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // matmul_colsum: db[n] += sum over m of dY[m][n] (db = with MM_ACC clear): the bias gradient
 // of Y = X . W^T + b. One invocation per column, summed over m in order: deterministic.
 // bindings: 0 = db (N) f32 (read and written), 1 = dY (M rows, stride ldy, from column ycol).
@@ -6,12 +7,7 @@
 layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) buffer DBb { float db[]; };
 layout(std430, binding = 1) readonly buffer DYb { float dy[]; };
-layout(push_constant) uniform P {
-  uint M, N, K;
-  uint ldy, ycol;
-  uint flags;
-} p;
-#define MM_ACC 2u
+#include "matmul_push.glsl"
 
 void main() {
   uint n = gl_GlobalInvocationID.x;

@@ -1,5 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#ifdef LD64
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#endif
 // matmul_nt: Y = X . W^T (+ bias) (+ Y with MM_ACC), fp32 accumulation. Register-tiled for
 // CPU-like devices (lavapipe): no shared memory, no barrier; each invocation computes a TM x TN
 // tile of Y (TM rows of X against TN rows of W) so that every load serves several FMAs.
@@ -16,7 +19,13 @@ layout(constant_id = 3) const uint VEC = 1;
 
 layout(std430, binding = 0) buffer Yb { float y[]; };
 layout(std430, binding = 1) readonly buffer Xb { float x[]; };
+#ifdef LD64
+layout(std430, binding = 1) readonly buffer Xb8 { u64vec2 x8[]; };
+#define X4(b) load64x4(x8[b])
+#else
 layout(std430, binding = 1) readonly buffer Xb4 { vec4 x4[]; };
+#define X4(b) x4[b]
+#endif
 layout(std430, binding = 3) readonly buffer Bb { float bias[]; };
 #define W_BINDING 2
 #include "matmul_common.glsl"
@@ -37,8 +46,8 @@ void main() {
       vec4 xa[TM], xb[TM];
       for (uint i = 0; i < TM; i++) {
         uint b = (xr[i] + k) >> 2;
-        xa[i] = x4[b];
-        xb[i] = x4[b + 1u];
+        xa[i] = X4(b);
+        xb[i] = X4(b + 1u);
       }
       for (uint j = 0; j < TN; j++) {
         vec4 wa, wb;

@@ -21,12 +21,7 @@ layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
 #if defined(FORM_TN)
 layout(std430, binding = 2) readonly buffer Bb { float bx[]; };
-layout(push_constant) uniform P {
-  uint M, N, K;
-  uint ldy, ycol;
-  uint flags;
-} p;
-#define MM_ACC 2u
+#include "matmul_push.glsl"
 float b_at(uint i) { return bx[i]; }
 #else
 #define W_BINDING 2

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // matmul_tn: dW += dY^T . X (dW = with MM_ACC clear), the weight gradient of Y = X . W^T, fp32.
 // Deterministic: each element of dW is owned by one invocation and summed over m in order (no
 // atomics). Register-tiled for CPU-like devices: each invocation owns TN rows of dW by 8*TK8
@@ -15,12 +16,7 @@ layout(std430, binding = 0) buffer DWb { float dw[]; };
 layout(std430, binding = 1) readonly buffer DYb { float dy[]; };
 layout(std430, binding = 2) readonly buffer Xb { float x[]; };
 layout(std430, binding = 2) readonly buffer Xb4 { vec4 x4[]; };
-layout(push_constant) uniform P {
-  uint M, N, K;
-  uint ldy, ycol;
-  uint flags;
-} p;
-#define MM_ACC 2u
+#include "matmul_push.glsl"
 
 void main() {
   const uint M = p.M, N = p.N, K = p.K;

@@ -8,7 +8,7 @@
 int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | decode -m MODEL | prefill -m MODEL [options]\n"
+    fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
@@ -43,7 +43,7 @@ int cmd_bench(int argc, char **argv) {
     }
     bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill");
     if (model_bench && !common.model) return cli_usage_error("bench", "%s needs -m MODEL", what);
-    if (strcmp(what, "ops") && strcmp(what, "membw") && !model_bench) {
+    if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul") && !model_bench) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
@@ -55,6 +55,7 @@ int cmd_bench(int argc, char **argv) {
     srlm_status st = srlm_ctx_create(&o, &ctx);
     if (st) return cli_fail("bench", st);
     if (!strcmp(what, "ops")) st = srlm_bench_ops(ctx, stdout, &bo, only);
+    else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "membw")) st = srlm_bench_membw(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "decode")) st = srlm_bench_decode(ctx, stdout, common.model, &mo, NULL);
     else st = srlm_bench_prefill(ctx, stdout, common.model, &mo, NULL);

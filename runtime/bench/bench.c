@@ -64,9 +64,10 @@ static const struct {
     {"loss", srlm_bench_ops_loss},
     {"adamw", srlm_bench_ops_adamw},
     {"attn", srlm_bench_ops_attn},
+    {"matmul", srlm_bench_ops_matmul},
 };
 
-static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {
+srlm_status srlm_bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b) {
     memset(b, 0, sizeof *b);
     b->ctx = ctx;
     b->out = out;
@@ -76,14 +77,14 @@ static srlm_status bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *
     return srlm_cmd_create(ctx, &b->cmd);
 }
 
-static void bench_end(srlm_bench *b) {
+void srlm_bench_end(srlm_bench *b) {
     srlm_cmd_destroy(b->cmd);
     srlm_arena_destroy(b->arena);
 }
 
 srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, const char *only) {
     srlm_bench b;
-    srlm_status st = bench_begin(ctx, out, opts, &b);
+    srlm_status st = srlm_bench_begin(ctx, out, opts, &b);
     if (!st) srlm_bench_header(&b, "srlm bench ops");
     int ran = 0;
     for (size_t i = 0; !st && i < sizeof families / sizeof families[0]; i++) {
@@ -93,7 +94,7 @@ srlm_status srlm_bench_ops(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts
         ran++;
     }
     if (!st && !ran) st = srlm_errorf(SRLM_ERR_NOT_FOUND, "no op family matches '%s'", only);
-    bench_end(&b);
+    srlm_bench_end(&b);
     return st;
 }
 
@@ -125,7 +126,7 @@ static srlm_status record_membw(srlm_cmd *c, void *arg) {
 srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_membw_result *res) {
     srlm_membw_result r = {0};
     srlm_bench b;
-    srlm_status st = bench_begin(ctx, out, opts, &b);
+    srlm_status st = srlm_bench_begin(ctx, out, opts, &b);
     uint64_t bytes = b.opts.quick ? (64ull << 20) : (512ull << 20);
     membw_arg a = {.words = bytes / 16, .wg = srlm_op_table[SRLM_OP_MEMBW_READ].spec[0]};
     if (!st) st = srlm_arena_alloc(b.arena, bytes, &a.x);
@@ -176,7 +177,7 @@ srlm_status srlm_bench_membw(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *op
     if (!st)
         fprintf(out, "device read %.2f GB/s, device copy %.2f GB/s (read+write)%s\n", r.read_gbs, r.copy_gbs,
                 srlm_ctx_is_cpu(ctx) ? "" : " -- the reference for GPU targets is the device read rate");
-    bench_end(&b);
+    srlm_bench_end(&b);
     if (res) *res = r;
     return st;
 }

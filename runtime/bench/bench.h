@@ -25,6 +25,9 @@ srlm_status srlm_bench_run(srlm_bench *b, const char *op, const char *size, uint
                            srlm_bench_record_fn record, void *arg, double *ms_out);
 void srlm_bench_header(srlm_bench *b, const char *title);
 double srlm_bench_now(void); /* seconds, monotonic */
+/* Sets up b (arena, command buffer; opts NULL: defaults); srlm_bench_end releases them. */
+srlm_status srlm_bench_begin(srlm_ctx *ctx, FILE *out, const srlm_bench_opts *opts, srlm_bench *b);
+void srlm_bench_end(srlm_bench *b);
 
 /* The families of `srlm bench ops`, each in its own file. */
 srlm_status srlm_bench_ops_fill(srlm_bench *b);
@@ -39,5 +42,12 @@ srlm_status srlm_bench_ops_embedding(srlm_bench *b);   /* bench_rope_embedding.c
 srlm_status srlm_bench_ops_loss(srlm_bench *b);        /* bench_loss.c */
 srlm_status srlm_bench_ops_adamw(srlm_bench *b);       /* bench_loss.c */
 srlm_status srlm_bench_ops_attn(srlm_bench *b);
+srlm_status srlm_bench_ops_matmul(srlm_bench *b);
+
+/* One matmul measurement (bench_matmul.c): form 0 = Y = X.W^T, 1 = dX = dY.W, 2 = dW += dY^T.X,
+ * on fresh buffers from b->arena, with kernel configuration cfg (NULL: the device default).
+ * *gflops (may be NULL) gets 2*M*N*K / best time. */
+srlm_status srlm_bench_matmul_one(srlm_bench *b, int form, srlm_mm_wtype wt, uint32_t M, uint32_t N, uint32_t K,
+                                  const srlm_mm_cfg *cfg, double *gflops);
 
 #endif

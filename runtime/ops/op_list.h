@@ -4,6 +4,12 @@
     SRLM_OP(FILL_F32, spv_fill_f32) \
     SRLM_OP(MATMUL_NT_F32, spv_matmul_nt_f32) \
     SRLM_OP(MATMUL_NT_F16, spv_matmul_nt_f16) \
+    SRLM_OP(MATMUL_NT_F16_U64, spv_matmul_nt_f16_u64) \
+    SRLM_OP(MATMUL_NT_F32_U64, spv_matmul_nt_f32_u64) \
+    SRLM_OP(MATMUL_MV_F32, spv_matmul_mv_f32) \
+    SRLM_OP(MATMUL_MV_F16, spv_matmul_mv_f16) \
+    SRLM_OP(MATMUL_MV_F16_U64, spv_matmul_mv_f16_u64) \
+    SRLM_OP(MATMUL_MV_F32_U64, spv_matmul_mv_f32_u64) \
     SRLM_OP(MATMUL_NN_F32, spv_matmul_nn_f32) \
     SRLM_OP(MATMUL_NN_F16, spv_matmul_nn_f16) \
     SRLM_OP(MATMUL_TN_F32, spv_matmul_tn_f32) \

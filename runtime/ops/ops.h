@@ -194,18 +194,22 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
 typedef enum srlm_mm_wtype { SRLM_MM_W_F32 = 0, SRLM_MM_W_F16 = 1 } srlm_mm_wtype;
 
 /* Which kernels run. AUTO picks from the device caps: register tiles (no shared memory, no
- * barrier) on CPU devices and devices with subgroups under 16 lanes; shared-memory tiles on
- * GPUs. Tests and benchmarks force a kernel and tile sizes here; 0 means the default. */
-typedef enum srlm_mm_kernel { SRLM_MM_AUTO = 0, SRLM_MM_REGTILE = 1, SRLM_MM_SHARED = 2 } srlm_mm_kernel;
+ * barrier) on CPU devices and devices with subgroups under 16 lanes, there with the one-subgroup
+ * matrix-vector kernel (forward only, up to 16 rows of X per dispatch) for few rows of X;
+ * shared-memory tiles on GPUs. Tests and benchmarks force a kernel and tile sizes here; 0 means the default. */
+typedef enum srlm_mm_kernel { SRLM_MM_AUTO = 0, SRLM_MM_REGTILE = 1, SRLM_MM_SHARED = 2, SRLM_MM_MATVEC = 3 } srlm_mm_kernel;
 typedef struct srlm_mm_cfg {
     srlm_mm_kernel kernel;
     uint32_t wg;     /* workgroup size */
-    uint32_t t1, t2; /* register tile: forward TM x TN; dX TM x TK8; dW TN x TK8 */
+    uint32_t t1, t2; /* register tile: forward TM x TN; dX TM x TK8; dW TN x TK8; matvec TM x R */
     uint32_t bi, bj, bp, ti, tj; /* shared-memory tile (wg must be (bi/ti)*(bj/tj)) */
+    int ld64;        /* 1: 16-byte loads as 64-bit pairs (needs shaderInt64; register-tile and
+                      * matrix-vector forward only); 0: the portable 32-bit loads */
 } srlm_mm_cfg;
 
-/* The configuration AUTO resolves to for this device, form (0 fwd, 1 dX, 2 dW) and M. */
-void srlm_mm_cfg_resolve(const srlm_ctx *ctx, int form, uint32_t M, const srlm_mm_cfg *in, srlm_mm_cfg *out);
+/* The configuration `in` (NULL: all defaults) resolves to for this device, form (0 fwd, 1 dX,
+ * 2 dW), M rows of X and K. */
+void srlm_mm_cfg_resolve(const srlm_ctx *ctx, int form, uint32_t M, uint32_t K, const srlm_mm_cfg *in, srlm_mm_cfg *out);
 
 srlm_status srlm_op_matmul_fwd(srlm_cmd *c,
                                srlm_buf y,           // (M,N) f32

@@ -1,6 +1,6 @@
 /* ops_matmul.c: host bindings of the matmul family (shaders/matmul_*.comp): variant choice
  * from the device caps, tiling of tensors over the binding limit, dispatch. Not the CPU
- * reference (runtime/ops/ref_matmul.c) and not the benchmark (runtime/ops/bench_matmul.c). */
+ * reference (runtime/ops/ref_matmul.c) and not the benchmark (runtime/bench/bench_matmul.c). */
 #include "ops/ops.h"
 
 #include <string.h>
@@ -12,15 +12,40 @@ static bool prefer_regtile(const srlm_ctx *ctx) {
            ctx->caps.max_shared_memory < 16384;
 }
 
+/* The matrix-vector kernel reduces with subgroupAdd over a workgroup of one subgroup. */
+static bool has_matvec(const srlm_ctx *ctx) {
+    return ctx->caps.subgroup_in_compute && (ctx->caps.subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+           ctx->caps.min_subgroup_size == ctx->caps.max_subgroup_size;
+}
+
 static uint32_t pow2_at_least(uint32_t m, uint32_t cap) {
     uint32_t t = 1;
     while (t < m && t < cap) t *= 2;
     return t;
 }
 
-void srlm_mm_cfg_resolve(const srlm_ctx *ctx, int form, uint32_t M, const srlm_mm_cfg *in, srlm_mm_cfg *out) {
+void srlm_mm_cfg_resolve(const srlm_ctx *ctx, int form, uint32_t M, uint32_t K, const srlm_mm_cfg *in, srlm_mm_cfg *out) {
     srlm_mm_cfg c = in ? *in : (srlm_mm_cfg){0};
-    if (c.kernel == SRLM_MM_AUTO) c.kernel = prefer_regtile(ctx) ? SRLM_MM_REGTILE : SRLM_MM_SHARED;
+    bool chosen0 = c.kernel == SRLM_MM_AUTO;
+    if (chosen0) c.kernel = prefer_regtile(ctx) ? SRLM_MM_REGTILE : SRLM_MM_SHARED;
+    if (chosen0 && c.kernel == SRLM_MM_REGTILE && K % 8 != 0) {
+        /* K not a multiple of 8 (no model shape): the scalar-load path, correct but slow, in
+         * small tiles because lavapipe's compile time grows with the tile */
+        c.wg = c.wg ? c.wg : 8;
+        c.t1 = c.t1 ? c.t1 : 2;
+        c.t2 = c.t2 ? c.t2 : (form == 0 ? 2 : 1);
+        *out = c;
+        return;
+    }
+    if (chosen0 && c.kernel == SRLM_MM_REGTILE && form == 0 && M <= 16 && has_matvec(ctx)) c.kernel = SRLM_MM_MATVEC;
+    if (c.kernel == SRLM_MM_MATVEC) {
+        if (!c.wg) c.wg = ctx->caps.subgroup_size;
+        if (!c.t1) c.t1 = pow2_at_least(M, 16);
+        /* measured on lavapipe (docs/perf.md): 8 rows of W per subgroup at 8 columns, else 4 */
+        if (!c.t2) c.t2 = c.t1 == 8 ? 8 : 4;
+        *out = c;
+        return;
+    }
     if (c.kernel == SRLM_MM_REGTILE) {
         if (!c.wg) c.wg = ctx->caps.subgroup_size >= 8 && ctx->caps.subgroup_size <= 64 ? ctx->caps.subgroup_size : 8;
         if (form == 0) {
@@ -46,6 +71,14 @@ void srlm_mm_cfg_resolve(const srlm_ctx *ctx, int form, uint32_t M, const srlm_m
 }
 
 static srlm_status check_cfg(const srlm_ctx *ctx, const srlm_mm_cfg *c) {
+    if (c->kernel == SRLM_MM_MATVEC) {
+        if (!has_matvec(ctx) || c->wg != ctx->caps.subgroup_size)
+            return srlm_errorf(SRLM_ERR_UNSUPPORTED, "matmul: the matrix-vector kernel needs subgroup arithmetic and a "
+                               "workgroup of exactly one subgroup (%u lanes)", ctx->caps.subgroup_size);
+        if (!c->t1 || !c->t2 || c->t1 > 16 || c->t2 > 64)
+            return srlm_errorf(SRLM_ERR_INVALID, "matmul: matrix-vector tile %ux%u out of range", c->t1, c->t2);
+        return NULL;
+    }
     if (c->kernel == SRLM_MM_SHARED) {
         if (!c->ti || !c->tj || c->bi % c->ti || c->bj % c->tj || c->wg != (c->bi / c->ti) * (c->bj / c->tj))
             return srlm_errorf(SRLM_ERR_INVALID, "matmul: shared tile %ux%ux%u / %ux%u does not match workgroup size %u", c->bi,
@@ -90,13 +123,33 @@ static srlm_status need(const char *op, const char *what, srlm_buf b, uint64_t b
 
 static uint64_t wbytes(srlm_mm_wtype wt, uint64_t elems) { return wt == SRLM_MM_W_F16 ? elems * 2 : elems * 4; }
 
+/* 64-bit loads (half the load instructions on lavapipe; no gain measurable on the loaded
+ * development machine, see docs/perf.md): opt-in, where the device has int64. */
+static bool use_u64(const srlm_ctx *ctx, const srlm_mm_cfg *cf) { return ctx->caps.int64 && cf->ld64; }
+
 /* Y (rows m0.., width ldy) = X . W^T over one tile: one dispatch. */
 static srlm_status fwd_tile(srlm_cmd *c, const srlm_mm_cfg *cf, srlm_mm_wtype wt, srlm_buf y, srlm_buf x, srlm_buf w,
                             srlm_buf b, uint32_t mt, uint32_t nt, uint32_t K, uint32_t ldy, uint32_t ycol, uint32_t flags) {
     srlm_push_matmul p = {.M = mt, .N = nt, .K = K, .ldy = ldy, .ycol = ycol, .flags = flags};
     srlm_buf bufs[4] = {y, x, w, b};
+    if (cf->kernel == SRLM_MM_MATVEC) {
+        bool u = use_u64(c->ctx, cf);
+        int op = wt == SRLM_MM_W_F16 ? (u ? SRLM_OP_MATMUL_MV_F16_U64 : SRLM_OP_MATMUL_MV_F16)
+                                     : (u ? SRLM_OP_MATMUL_MV_F32_U64 : SRLM_OP_MATMUL_MV_F32);
+        uint32_t spec[4] = {cf->wg, cf->t1, cf->t2, K % 8 == 0};
+        /* blocks of TM rows of X, addressed by offsets inside the same bindings */
+        for (uint32_t r0 = 0; r0 < mt; r0 += cf->t1) {
+            p.M = mt - r0 < cf->t1 ? mt - r0 : cf->t1;
+            p.xoff = r0 * K;
+            p.ycol = r0 * ldy + ycol;
+            SRLM_TRY(srlm_cmd_dispatch(c, op, spec, bufs, 4, &p, sizeof p, (uint32_t)ceil_div(nt, cf->t2), 1, 1));
+        }
+        return NULL;
+    }
     if (cf->kernel == SRLM_MM_REGTILE) {
-        int op = wt == SRLM_MM_W_F16 ? SRLM_OP_MATMUL_NT_F16 : SRLM_OP_MATMUL_NT_F32;
+        bool u = use_u64(c->ctx, cf);
+        int op = wt == SRLM_MM_W_F16 ? (u ? SRLM_OP_MATMUL_NT_F16_U64 : SRLM_OP_MATMUL_NT_F16)
+                                     : (u ? SRLM_OP_MATMUL_NT_F32_U64 : SRLM_OP_MATMUL_NT_F32);
         uint32_t spec[4] = {cf->wg, cf->t1, cf->t2, K % 8 == 0};
         return srlm_cmd_dispatch(c, op, spec, bufs, 4, &p, sizeof p, (uint32_t)ceil_div(nt, (uint64_t)cf->t2 * cf->wg),
                                  (uint32_t)ceil_div(mt, cf->t1), 1);
@@ -117,10 +170,11 @@ srlm_status srlm_op_matmul_fwd(srlm_cmd *c, srlm_buf y, srlm_buf x, srlm_buf w, 
     SRLM_TRY(need(op, "W", w, wbytes(wt, (uint64_t)N * K)));
     if (bias) SRLM_TRY(need(op, "bias", *bias, 4ull * N));
     srlm_mm_cfg cf;
-    srlm_mm_cfg_resolve(ctx, 0, M, cfg, &cf);
+    srlm_mm_cfg_resolve(ctx, 0, M, K, cfg, &cf);
     SRLM_TRY(check_cfg(ctx, &cf));
     uint64_t lim = srlm_ops_binding_limit(ctx);
-    uint64_t tm = cf.kernel == SRLM_MM_REGTILE ? cf.t1 : cf.bi, tn = cf.kernel == SRLM_MM_REGTILE ? (uint64_t)cf.t2 * cf.wg : cf.bj;
+    uint64_t tm = cf.kernel == SRLM_MM_SHARED ? cf.bi : cf.t1;
+    uint64_t tn = cf.kernel == SRLM_MM_REGTILE ? (uint64_t)cf.t2 * cf.wg : cf.kernel == SRLM_MM_MATVEC ? cf.t2 : cf.bj;
     /* W tiles: whole rows under the limit; bias offsets aligned too */
     uint64_t nstep = max_u64(align_step(ctx, wbytes(wt, K)), bias ? align_step(ctx, 4) : 1);
     uint64_t nt = tile_rows(lim, wbytes(wt, K), nstep, N, (uint64_t)ctx->caps.max_wg_count[0] * tn);
@@ -155,7 +209,7 @@ srlm_status srlm_op_matmul_bwd_inp(srlm_cmd *c, srlm_buf dx, srlm_buf dy, srlm_b
     SRLM_TRY(need(op, "W", w, wbytes(wt, (uint64_t)N * K)));
     if (!N) return accumulate ? NULL : srlm_op_fill(c, dx, (uint64_t)M * K, 0.0f);
     srlm_mm_cfg cf;
-    srlm_mm_cfg_resolve(ctx, 1, M, cfg, &cf);
+    srlm_mm_cfg_resolve(ctx, 1, M, K, cfg, &cf);
     SRLM_TRY(check_cfg(ctx, &cf));
     uint64_t lim = srlm_ops_binding_limit(ctx);
     uint64_t tm = cf.kernel == SRLM_MM_REGTILE ? cf.t1 : cf.bi;
@@ -203,7 +257,7 @@ srlm_status srlm_op_matmul_bwd_weight(srlm_cmd *c, srlm_buf dw, const srlm_buf *
     SRLM_TRY(need(op, "X", x, 4ull * M * K));
     if (db) SRLM_TRY(need(op, "db", *db, 4ull * N));
     srlm_mm_cfg cf;
-    srlm_mm_cfg_resolve(ctx, 2, M, cfg, &cf);
+    srlm_mm_cfg_resolve(ctx, 2, M, K, cfg, &cf);
     SRLM_TRY(check_cfg(ctx, &cf));
     uint64_t lim = srlm_ops_binding_limit(ctx);
     uint64_t ti = cf.kernel == SRLM_MM_REGTILE ? cf.t1 : cf.bi;

@@ -18,8 +18,9 @@ typedef struct srlm_push_matmul {
     uint32_t M, N, K;
     uint32_t ldy, ycol;
     uint32_t flags;
+    uint32_t xoff; /* matmul_mv: element offset of X's first row (row blocks of TM) */
 } srlm_push_matmul;
-_Static_assert(sizeof(srlm_push_matmul) == 24, "matmul push constants");
+_Static_assert(sizeof(srlm_push_matmul) == 28, "matmul push constants");
 #define SRLM_MM_BIAS 1u
 #define SRLM_MM_ACC 2u
 

@@ -6,6 +6,7 @@
  * the weight gradient; argument errors. Tolerance: normalised squared error < 1e-7 against the
  * reference computed on the same (f16-rounded) weights. */
 #include "gpu_test.h"
+#include "ops/ref.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -18,21 +19,13 @@ static double now_s(void) {
 
 #define TOL 1e-7
 
-/* ---- CPU reference (double accumulation), and f16 helpers ---- */
+/* ---- CPU reference: runtime/ops/ref.h (float, fixed order; the _f16 forms widen the same
+ * bits exactly). The forward and input-gradient references overwrite, so the accumulate
+ * cases add the old contents here. ---- */
 
-static float half_to_float(uint16_t h) {
-    uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023, bits;
-    if (e == 0) {
-        float v = ldexpf((float)m, -24);
-        return s ? -v : v;
-    }
-    bits = e == 31 ? s | 0x7f800000u | (m << 13) : s | ((e + 112) << 23) | (m << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+static float half_to_float(uint16_t h) { return srlm_ref_f16_to_f32(h); }
 
-/* Random normal f16 values in +-[0.125, 2): exact in f32. */
+/* Random normal f16 values in +-[0.125, 2). */
 static void random_halves(uint16_t *h, size_t n, unsigned long long *seed) {
     for (size_t i = 0; i < n; i++) {
         uint64_t r = test_rand_u64(seed);
@@ -40,44 +33,25 @@ static void random_halves(uint16_t *h, size_t n, unsigned long long *seed) {
     }
 }
 
-static void ref_fwd(float *y, const float *x, const float *w, const float *b, int M, int N, int K, int acc) {
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double s = b ? b[n] : 0.0;
-            for (int k = 0; k < K; k++) s += (double)x[(size_t)m * K + k] * w[(size_t)n * K + k];
-            y[(size_t)m * N + n] = (float)(acc ? y[(size_t)m * N + n] + s : s);
-        }
+static void ref_fwd(float *y, const float *x, const float *w, const uint16_t *wh, const float *b, int M, int N, int K,
+                    int acc) {
+    float *t = malloc((size_t)M * N * 4);
+    if (wh) srlm_ref_matmul_fwd_f16(t, x, wh, b, M, K, N);
+    else srlm_ref_matmul_fwd(t, x, w, b, M, K, N);
+    for (size_t i = 0; i < (size_t)M * N; i++) y[i] = acc ? y[i] + t[i] : t[i];
+    free(t);
 }
 
-static void ref_bwd_inp(float *dx, const float *dy, const float *w, int M, int N, int K, int acc) {
-    double *row = malloc((size_t)K * sizeof *row);
-    for (int m = 0; m < M; m++) {
-        for (int k = 0; k < K; k++) row[k] = acc ? dx[(size_t)m * K + k] : 0.0;
-        for (int n = 0; n < N; n++) {
-            double g = dy[(size_t)m * N + n];
-            const float *wr = w + (size_t)n * K;
-            for (int k = 0; k < K; k++) row[k] += g * wr[k];
-        }
-        for (int k = 0; k < K; k++) dx[(size_t)m * K + k] = (float)row[k];
-    }
-    free(row);
+static void ref_bwd_inp(float *dx, const float *dy, const float *w, const uint16_t *wh, int M, int N, int K, int acc) {
+    float *t = malloc((size_t)M * K * 4);
+    if (wh) srlm_ref_matmul_bwd_inp_f16(t, dy, wh, M, K, N);
+    else srlm_ref_matmul_bwd_inp(t, dy, w, M, K, N);
+    for (size_t i = 0; i < (size_t)M * K; i++) dx[i] = acc ? dx[i] + t[i] : t[i];
+    free(t);
 }
 
 static void ref_bwd_weight(float *dw, float *db, const float *dy, const float *x, int M, int N, int K) {
-    double *row = malloc((size_t)K * sizeof *row);
-    for (int n = 0; n < N; n++) {
-        for (int k = 0; k < K; k++) row[k] = dw[(size_t)n * K + k];
-        double bs = db ? db[n] : 0;
-        for (int m = 0; m < M; m++) {
-            double g = dy[(size_t)m * N + n];
-            bs += g;
-            const float *xr = x + (size_t)m * K;
-            for (int k = 0; k < K; k++) row[k] += g * xr[k];
-        }
-        for (int k = 0; k < K; k++) dw[(size_t)n * K + k] = (float)row[k];
-        if (db) db[n] = (float)bs;
-    }
-    free(row);
+    srlm_ref_matmul_bwd_weight(dw, db, dy, x, M, K, N);
 }
 
 /* ---- one case: all three forms for one shape, weight type and kernel configuration ---- */
@@ -114,7 +88,7 @@ static void run_case(gpu_env *g, mm_case s, srlm_mm_wtype wt, const srlm_mm_cfg 
         /* forward: with bias and overwrite, then without bias accumulating onto y */
         CHECK_OK(srlm_buf_write(g->ctx, by, 0, y, M * N * 4));
         memcpy(want, y, M * N * 4);
-        ref_fwd(want, x, w, acc ? NULL : b, s.M, s.N, s.K, acc);
+        ref_fwd(want, x, w, wh, acc ? NULL : b, s.M, s.N, s.K, acc);
         CHECK_OK(srlm_cmd_begin(g->cmd));
         CHECK_OK(srlm_op_matmul_fwd(g->cmd, by, bx, bw, wt, acc ? NULL : &bb, s.M, s.N, s.K, acc, cfg));
         CHECK_OK(srlm_cmd_run(g->cmd));
@@ -130,7 +104,7 @@ static void run_case(gpu_env *g, mm_case s, srlm_mm_wtype wt, const srlm_mm_cfg 
             memcpy(dxw, dx, M * K * 4);
             CHECK_OK(srlm_buf_write(g->ctx, bdx, 0, dx, M * K * 4));
             CHECK_OK(srlm_buf_write(g->ctx, by, 0, y, M * N * 4));
-            ref_bwd_inp(dxw, y, w, s.M, s.N, s.K, acc);
+            ref_bwd_inp(dxw, y, w, wh, s.M, s.N, s.K, acc);
             CHECK_OK(srlm_cmd_begin(g->cmd));
             CHECK_OK(srlm_op_matmul_bwd_inp(g->cmd, bdx, by, bw, wt, s.M, s.N, s.K, acc, cfg));
             CHECK_OK(srlm_cmd_run(g->cmd));
@@ -168,12 +142,12 @@ static const mm_case shapes[] = {
     {1, 1, 1},     {1, 4099, 1000}, {1, 127, 4099}, {7, 1000, 13}, {13, 7, 1000}, {16, 1000, 1000},
     {127, 1000, 127}, {1000, 13, 1000}, {4099, 7, 13}, {127, 4099, 8},
 };
-static const mm_case small_shapes[] = {{1, 1, 1}, {1, 127, 1000}, {7, 13, 127}, {13, 127, 1000}, {127, 7, 13}, {70, 130, 40}};
+static const mm_case small_shapes[] = {{13, 127, 1000}, {127, 7, 13}, {1, 1, 1}, {1, 127, 1000}, {7, 13, 127}, {70, 130, 40}};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 static void test_defaults(gpu_env *g) {
     srlm_mm_cfg r;
-    srlm_mm_cfg_resolve(g->ctx, 0, 512, NULL, &r);
+    srlm_mm_cfg_resolve(g->ctx, 0, 512, 1024, NULL, &r);
     printf("default kernel on this device: %s\n", r.kernel == SRLM_MM_REGTILE ? "register tiles" : "shared memory");
     for (size_t i = 0; i < COUNT(shapes); i++) {
         double t0 = now_s();
@@ -182,21 +156,43 @@ static void test_defaults(gpu_env *g) {
     }
 }
 
-/* Every variant runs everywhere at small sizes, so both paths are always checked. */
+/* Every variant runs everywhere at small sizes, so each path is checked on every device: the
+ * register tiles with odd tile sizes, the one-subgroup matrix-vector kernel with odd sizes, the
+ * 64-bit loads (opt-in, where the device has shaderInt64), and the GPU's shared-memory kernel,
+ * with small tiles on all shapes and with its default 64x64 tiles on two. The tile sizes are
+ * few on purpose: lavapipe compiles each pipeline on first use, seconds for large tiles. */
 static void test_variants(gpu_env *g) {
-    const srlm_mm_cfg cfgs[] = {
-        {.kernel = SRLM_MM_REGTILE, .wg = 8, .t1 = 1, .t2 = 1},
-        {.kernel = SRLM_MM_REGTILE, .wg = 8, .t1 = 3, .t2 = 5},
-        {.kernel = SRLM_MM_REGTILE, .wg = 32, .t1 = 8, .t2 = 2},
-        {.kernel = SRLM_MM_SHARED, .wg = 64, .bi = 16, .bj = 16, .bp = 8, .ti = 2, .tj = 2},
-        {.kernel = SRLM_MM_SHARED}, /* the GPU default: 64x64x16 tiles, 4x4 per invocation */
+    const struct {
+        const char *name;
+        srlm_mm_cfg cfg;
+        int forms, f16_only, nshapes;
+    } v[] = {
+        {"rt3x1", {.kernel = SRLM_MM_REGTILE, .wg = 8, .t1 = 3, .t2 = 1}, 7, 0, 6},
+        {"rt2x2-ld64", {.kernel = SRLM_MM_REGTILE, .wg = 8, .t1 = 2, .t2 = 2, .ld64 = 1}, 1, 0, 6},
+        {"mv2x2-ld64", {.kernel = SRLM_MM_MATVEC, .t1 = 2, .t2 = 2, .ld64 = 1}, 1, 0, 6},
+        {"mv2x3", {.kernel = SRLM_MM_MATVEC, .t1 = 2, .t2 = 3}, 1, 0, 6},
+        {"sm16", {.kernel = SRLM_MM_SHARED, .wg = 64, .bi = 16, .bj = 16, .bp = 8, .ti = 2, .tj = 2}, 7, 0, 6},
+        {"sm64", {.kernel = SRLM_MM_SHARED}, 7, 0, 1}, /* the GPU default: 64x64x16 tiles, 4x4 each */
     };
-    const char *names[] = {"rt1x1", "rt3x5", "rt8x2w32", "sm16", "sm64"};
-    for (size_t c = 0; c < COUNT(cfgs); c++) {
+    for (size_t c = 0; c < COUNT(v); c++) {
+        srlm_mm_cfg cfg = v[c].cfg;
+        if (cfg.kernel == SRLM_MM_MATVEC) {
+            cfg.wg = g->ctx->caps.subgroup_size;
+            srlm_mm_cfg r;
+            srlm_mm_cfg_resolve(g->ctx, 0, 1, 1024, NULL, &r);
+            if (r.kernel != SRLM_MM_MATVEC) {
+                printf("variant %s: not used on this device (no subgroup arithmetic or varying subgroup size)\n", v[c].name);
+                continue;
+            }
+        }
         double t0 = now_s();
-        for (size_t i = 0; i < COUNT(small_shapes); i++)
-            for (int t = 0; t < 2; t++) run_case(g, small_shapes[i], (srlm_mm_wtype)t, &cfgs[c], names[c], 7);
-        printf("variant %s: %.2f s (pipeline creation included)\n", names[c], now_s() - t0);
+        for (int i = 0; i < v[c].nshapes && i < (int)COUNT(small_shapes); i++)
+            for (int t = v[c].f16_only; t < 2; t++) {
+                mm_case sh = small_shapes[i];
+                if (cfg.kernel == SRLM_MM_MATVEC && sh.M > 16) sh.M = 13; /* several dispatches of TM rows */
+                run_case(g, sh, (srlm_mm_wtype)t, &cfg, v[c].name, v[c].forms);
+            }
+        printf("variant %s: %.2f s (first use compiles the pipelines)\n", v[c].name, now_s() - t0);
     }
 }
 
@@ -241,23 +237,19 @@ static void test_lm_head(gpu_env *g) {
     int dispatches = g->cmd->dispatches;
     CHECK_OK(srlm_cmd_run(g->cmd));
     CHECK_OK(srlm_buf_read(g->ctx, by, 0, y, (size_t)M * N * 4));
-    /* reference on a widened copy, in row blocks to bound memory */
-    float *wf = malloc((size_t)4096 * K * 4);
+    /* reference in blocks of W rows (a column range of Y) */
+    float *t = malloc((size_t)M * 4096 * 4);
     for (int n0 = 0; n0 < N; n0 += 4096) {
         int nc = N - n0 < 4096 ? N - n0 : 4096;
-        for (size_t i = 0; i < (size_t)nc * K; i++) wf[i] = half_to_float(wh[(size_t)n0 * K + i]);
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < nc; n++) {
-                double s = 0;
-                for (int k = 0; k < K; k++) s += (double)x[(size_t)m * K + k] * wf[(size_t)n * K + k];
-                want[(size_t)m * N + n0 + n] = (float)s;
-            }
+        srlm_ref_matmul_fwd_f16(t, x, wh + (size_t)n0 * K, NULL, M, K, nc);
+        for (int m = 0; m < M; m++) memcpy(want + (size_t)m * N + n0, t + (size_t)m * nc, (size_t)nc * 4);
     }
+    free(t);
     char what[96];
     snprintf(what, sizeof what, "LM head 2x151936x896 f16 (%d dispatches)", dispatches);
     check_close(what, y, want, (size_t)M * N, TOL);
     CHECK(dispatches >= 2 || g->ctx->caps.max_storage_buffer_range >= (1ull << 31), "tiled into several dispatches");
-    free(wf), free(wh), free(x), free(y), free(want);
+    free(wh), free(x), free(y), free(want);
     srlm_arena_destroy(big);
 }
 
