@@ -41,6 +41,7 @@ try:
     tok = os.path.join(os.environ.get('SRLM_SHARED_DATA', ''), 'qwen-tokenizer')
     cmd = [srlm, 'init', '--config', os.path.join(root, 'models', preset + '.json'), '--out', mdir, '--seed', '21', '--dtype', 'f32']
     if 'qwen2.5' in preset:
+        cmd[-1] = 'f16'  # full vocabulary: half the bytes; training still runs in f32 from these values
         cmd += ['--tokenizer', tok]
     run(cmd)
     run([dump, mdir, tmp, str(B), str(T), str(STEPS), str(LR), str(SEED)] + extra)
