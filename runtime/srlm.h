@@ -383,6 +383,359 @@ void srlm_bench_model_opts_default(srlm_bench_model_opts *o);
 srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 srlm_status srlm_bench_prefill(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_model_opts *o, srlm_bench_model_result *res);
 
+/* ---- Training data (runtime/train/) ------------------------------------------------
+ * JSONL datasets ({"messages":[...]} rendered with the chat template, {"prompt","completion"},
+ * {"text"}) or plain .txt files, tokenised once at open and held in memory; batches of
+ * (input ids, target ids, loss weights, segment ids, positions) with the usual shift: the
+ * logit at position i predicts targets[i] = the original token i+1. Optional MEAP masking
+ * (docs/papers.md §2). Seeded shuffling per epoch; a held-out evaluation split; a cursor
+ * for resume. */
+typedef enum srlm_meap_mode {
+    SRLM_MEAP_OFF = 0,
+    SRLM_MEAP_PRETRAIN = 1, /* mask ratio of every sequence's positions 0..L-2 */
+    SRLM_MEAP_SFT = 2,      /* a masked copy of each example whose answer has > 50 tokens */
+} srlm_meap_mode;
+
+typedef struct srlm_data_options {
+    int seq_len;           /* maximum tokens of one sequence (T); longer samples are truncated and counted */
+    int batch;             /* sequences per batch (B) */
+    int pack;              /* 1: pack several samples per sequence (segment ids, positions restart) */
+    uint64_t seed;         /* shuffling, the evaluation split and MEAP draws */
+    double eval_fraction;  /* held out of the data file when eval_path is NULL (0: no split) */
+    const char *eval_path; /* a separate evaluation file, or NULL */
+    srlm_meap_mode meap;
+    float meap_ratio;      /* 0: 0.15 for pre-training, 0.10 for SFT */
+    int meap_concat;       /* SFT: 0 = `separate` (two sequences), 1 = `concat` (one sequence, two segments) */
+    int32_t mask_id;       /* -1: vocab_rows - 1 (151935 for Qwen2.5) */
+    int32_t vocab_rows;    /* embedding rows of the model (0: unknown; then mask_id must be set for MEAP) */
+} srlm_data_options;
+/* seq_len 1024, batch 1, no packing, seed 0, no evaluation split, MEAP off, mask_id -1. */
+void srlm_data_options_default(srlm_data_options *o);
+
+typedef struct srlm_dataset srlm_dataset;
+/* Reads and tokenises `path` (and o->eval_path) with `tok` (used only during the call).
+ * Errors: SRLM_ERR_IO (unreadable file), SRLM_ERR_FORMAT naming FILE:LINE for malformed JSON,
+ * a line without "messages" / "prompt"+"completion" / "text", a conversation without an
+ * assistant turn after the first message; SRLM_ERR_INVALID for an empty dataset (or an empty
+ * train split) and bad options; SRLM_ERR_OOM. */
+srlm_status srlm_dataset_open(const srlm_tokenizer *tok, const char *path, const srlm_data_options *o,
+                              srlm_dataset **out);
+void srlm_dataset_destroy(srlm_dataset *ds); /* accepts NULL */
+
+typedef struct srlm_data_stats {
+    size_t train_samples, eval_samples; /* after the split */
+    size_t train_tokens, eval_tokens;   /* after truncation */
+    size_t loss_tokens;                 /* train tokens that carry loss */
+    size_t truncated;                   /* samples cut to seq_len (both splits) */
+    size_t truncated_tokens;            /* tokens cut off */
+    size_t no_loss;                     /* samples left without any loss token (e.g. truncated prompt) */
+    size_t txt_chunks;                  /* seq_len windows cut from .txt files (not truncation) */
+    size_t meap_copies;                 /* SFT masked copies made so far (all epochs) */
+    size_t concat_split;                /* concat pairs longer than seq_len emitted as two sequences */
+} srlm_data_stats;
+void srlm_dataset_stats(const srlm_dataset *ds, srlm_data_stats *s);
+
+/* One batch, row-major (B,T). Arrays are owned by the batch: zero-initialise it, let
+ * srlm_dataset_next_batch (re)fill it, and release with srlm_batch_free. Padding and unused
+ * rows have ids 0, targets 0, weight 0, seg -1. */
+typedef struct srlm_batch {
+    int B, T;          /* T: the longest row (padding) or seq_len (packing) */
+    int rows;          /* rows holding data (<= B; the last batch of an epoch may have fewer) */
+    int32_t *ids;      /* (B,T) inputs (MASK where MEAP masked) */
+    int32_t *targets;  /* (B,T) the original token at t+1 */
+    float *weights;    /* (B,T) loss weight of the prediction at t */
+    int32_t *seg;      /* (B,T) segment per token: attention only within a segment */
+    int32_t *pos;      /* (B,T) RoPE position, 0 at each segment start */
+    size_t n_loss;     /* weights summed */
+    size_t cap;
+} srlm_batch;
+void srlm_batch_free(srlm_batch *b);
+
+enum { SRLM_SPLIT_TRAIN = 0, SRLM_SPLIT_EVAL = 1 };
+/* Fills the next batch of `split`. Train: shuffled per epoch (key (seed, epoch)), epochs
+ * never end (the epoch advances after the last batch, on which *last is 1). Eval: in file
+ * order, without MEAP; *last is 1 on the batch that ends the pass, and the next call starts
+ * again. A split without samples gives rows == 0 and *last == 1. Errors: SRLM_ERR_OOM. */
+srlm_status srlm_dataset_next_batch(srlm_dataset *ds, int split, srlm_batch *b, int *last);
+
+/* The train position for resume: epoch, index into that epoch's order, and how many of that
+ * sample's sequences (1, or 2 with a separate MEAP copy) were already emitted. */
+typedef struct srlm_data_cursor {
+    uint64_t epoch, index, part;
+} srlm_data_cursor;
+srlm_data_cursor srlm_dataset_cursor(const srlm_dataset *ds);
+/* Restores a cursor; SRLM_ERR_INVALID when it lies outside the dataset. */
+srlm_status srlm_dataset_seek(srlm_dataset *ds, srlm_data_cursor c);
+
+/* ---- Plots (runtime/obs/) ------------------------------------------------------------ */
+/* Draws metrics of a run database (table metrics(run, step, name, value)) as a line chart:
+ * one line per (run, metric), x = step, with axes, round ticks, labels, title and legend,
+ * and writes a PNG atomically (temporary name, rename). names: n_names metric names, or
+ * n_names == 0 for every metric in the file. width/height 0: 960x540. The database is
+ * opened read-only. Errors: SRLM_ERR_IO / SRLM_ERR_SQL (the message names the file or
+ * statement), SRLM_ERR_NOT_FOUND when a named metric has no rows (or the file none),
+ * SRLM_ERR_INVALID for a too small size. */
+srlm_status srlm_plot_metrics(const char *db_path, const char *const *names, size_t n_names,
+                              const char *png_path, int width, int height);
+/* ---- Text-to-SQL: SQLite sandbox, prompts, result matching, rewards, evaluation ---------
+ * A sandbox connection opens one SQLite database read-only and runs one read-only statement
+ * per call under a deadline and caps on what is kept. A failing, refused or slow statement
+ * is a *result* (srlm_sql_result.outcome), not an srlm_status error; srlm_status is for
+ * things like a missing or non-SQLite database file. One connection per thread. */
+typedef struct srlm_sql_db srlm_sql_db;
+
+typedef struct srlm_sql_limits {
+    int64_t deadline_ms;     /* wall-clock budget per statement (monotonic clock); 0: none */
+    int64_t max_rows;        /* rows kept; more -> truncated */
+    int64_t max_bytes;       /* bytes of values kept (text/blob bytes + 16 per cell) */
+    int max_length;          /* SQLITE_LIMIT_LENGTH: longest string/blob/row, stored ones too */
+    int max_sql_length;      /* SQLITE_LIMIT_SQL_LENGTH */
+    int max_expr_depth;      /* SQLITE_LIMIT_EXPR_DEPTH */
+    int max_compound_select; /* SQLITE_LIMIT_COMPOUND_SELECT */
+    int max_vdbe_op;         /* SQLITE_LIMIT_VDBE_OP */
+    int max_like_pattern;    /* SQLITE_LIMIT_LIKE_PATTERN_LENGTH: one LIKE/GLOB call costs up to
+                              * max_length * max_like_pattern steps and cannot be interrupted */
+    int immutable;           /* open with URI immutable=1 (no locks, no -wal/-shm files) */
+} srlm_sql_limits;
+
+/* Defaults: deadline 10 s (decode loop), 100,000 rows, 64 MiB, 500 kB strings, 100 kB SQL,
+ * expression depth 200, 64 compound terms, 100,000 VM ops, LIKE patterns of 50 bytes,
+ * immutable on. */
+void srlm_sql_limits_default(srlm_sql_limits *lim);
+
+/* Opens `path` read-only in the sandbox. lim may be NULL (defaults; copied).
+ * Errors: SRLM_ERR_IO (missing or unreadable file, not a regular file), SRLM_ERR_FORMAT (not a
+ * SQLite database, or corrupt), SRLM_ERR_SQL (SQLite refused a configuration step). */
+srlm_status srlm_sql_open(const char *path, const srlm_sql_limits *lim, srlm_sql_db **out);
+void srlm_sql_close(srlm_sql_db *db); /* accepts NULL */
+const char *srlm_sql_path(const srlm_sql_db *db);
+
+typedef enum srlm_sql_type {
+    SRLM_SQL_NULL = 0, SRLM_SQL_INTEGER, SRLM_SQL_REAL, SRLM_SQL_TEXT, SRLM_SQL_BLOB
+} srlm_sql_type;
+
+typedef struct srlm_sql_value {
+    srlm_sql_type type;
+    int64_t i;        /* SRLM_SQL_INTEGER */
+    double r;         /* SRLM_SQL_REAL */
+    const char *s;    /* TEXT/BLOB bytes, NUL-terminated for convenience (blobs may hold NULs) */
+    size_t n;         /* TEXT/BLOB length in bytes */
+} srlm_sql_value;
+
+typedef enum srlm_sql_outcome {
+    SRLM_SQL_ROWS = 0,     /* executed; rows (maybe truncated) */
+    SRLM_SQL_ERROR,        /* SQLite error: message from sqlite3_errmsg */
+    SRLM_SQL_REFUSED,      /* the sandbox refused the statement (write, PRAGMA, two statements...) */
+    SRLM_SQL_TIMEOUT,      /* deadline passed */
+} srlm_sql_outcome;
+
+typedef struct srlm_sql_result {
+    srlm_sql_outcome outcome;
+    char *error;           /* outcome != ROWS: the message; else NULL */
+    int ncols;
+    char **colnames;       /* ncols names */
+    size_t nrows;
+    srlm_sql_value *cells; /* row-major, nrows * ncols */
+    int truncated;         /* a row or byte cap stopped the statement early */
+    double elapsed_ms;
+} srlm_sql_result;
+
+/* Runs one statement (sql[0..len), len may contain anything; NUL bytes and invalid UTF-8
+ * are refused). deadline_ms < 0 uses the connection's limit, 0 means none. *out is always set on success
+ * (free with srlm_sql_result_free). Errors: only SRLM_ERR_OOM / SRLM_ERR_INVALID. */
+srlm_status srlm_sql_exec(srlm_sql_db *db, const char *sql, size_t len, int64_t deadline_ms,
+                          srlm_sql_result **out);
+void srlm_sql_result_free(srlm_sql_result *r); /* accepts NULL */
+static inline const srlm_sql_value *srlm_sql_cell(const srlm_sql_result *r, size_t row, int col) {
+    return &r->cells[row * (size_t)r->ncols + (size_t)col];
+}
+/* The text the model sees inside <result>...</result>: the error message, or the column
+ * names and at most max_rows rows (" | "-separated, one line each). Caller frees *out. */
+srlm_status srlm_sql_result_feedback(const srlm_sql_result *r, int max_rows, char **out);
+/* The whole result as an aligned text table (or "error: ..."), caller frees *out. */
+srlm_status srlm_sql_result_table(const srlm_sql_result *r, char **out);
+
+/* Prompt text. The schema comes from sqlite_master (CREATE TABLE statements, then the foreign
+ * keys, optionally sample values per column); evidence (BIRD) when non-NULL and non-empty. */
+typedef enum srlm_sql_format { SRLM_SQL_FORMAT_REEX = 0, SRLM_SQL_FORMAT_SQLR1 } srlm_sql_format;
+typedef struct srlm_sql_prompt_opts {
+    srlm_sql_format format;
+    int sample_values;     /* distinct non-NULL values shown per column; 0: none */
+    int max_interactions;  /* reex: stated in the instructions (default 10) */
+    const char *system;    /* system message; NULL: srlm's default */
+} srlm_sql_prompt_opts;
+void srlm_sql_prompt_opts_default(srlm_sql_prompt_opts *o);
+/* Schema text alone. Caller frees *out. Errors: SRLM_ERR_SQL when the schema cannot be read. */
+srlm_status srlm_sql_schema_text(srlm_sql_db *db, int sample_values, char **out);
+/* The user message: schema, evidence, question and the format's instructions. */
+srlm_status srlm_sql_prompt_user(srlm_sql_db *db, const srlm_sql_prompt_opts *o, const char *question,
+                                 const char *evidence, char **out);
+/* The whole ChatML prompt (system, user, then the assistant turn opened and, for both
+ * formats, "<think>\n" as SQL-R1 prescribes: the text ends with "<|im_start|>assistant\n<think>\n"). */
+srlm_status srlm_sql_prompt_chatml(srlm_sql_db *db, const srlm_sql_prompt_opts *o, const char *question,
+                                   const char *evidence, char **out);
+
+/* Result comparison. SPIDER: multiset of rows, order only when the gold SQL has "order by",
+ * any column permutation of the prediction; BIRD: set of rows, columns in order. Values use
+ * Python equality (1 == 1.0, '1' != 1, NULL == NULL). */
+typedef enum srlm_sql_rule { SRLM_SQL_RULE_SPIDER = 0, SRLM_SQL_RULE_BIRD } srlm_sql_rule;
+/* gold and pred must be ROWS outcomes. order_matters only counts for SPIDER. */
+int srlm_sql_results_match(const srlm_sql_result *gold, const srlm_sql_result *pred, srlm_sql_rule rule,
+                           int order_matters);
+/* Spider's preprocessing of a query before execution (both gold and prediction): "> =" -> ">=",
+ * "< =" / "! =" likewise, YEAR(CURDATE()) -> 2020, every DISTINCT keyword removed (outside
+ * strings and quoted names). Caller frees *out. */
+srlm_status srlm_sql_spider_preprocess(const char *sql, char **out);
+/* Spider's order rule: "order by" occurs in the lower-cased (preprocessed) gold SQL. */
+int srlm_sql_spider_order_matters(const char *gold_sql);
+/* Python equality of two values. */
+int srlm_sql_value_eq(const srlm_sql_value *a, const srlm_sql_value *b);
+/* Result-set vote (SQL-R1 inference, ReEx tree leaves): candidates whose result is ROWS and not
+ * truncated are grouped by identical result (same column count and the same multiset of rows,
+ * row order ignored, column order kept); the winner is the first-seen member of the largest
+ * group (ties: the group seen first). Returns its index, or -1 when no candidate has a result.
+ * results[i] may be NULL (a candidate without SQL). *group_size (may be NULL) gets the
+ * winner's group size. */
+long srlm_sql_vote(const srlm_sql_result *const *results, size_t n, size_t *group_size);
+
+/* Output parsing and rewards (pure functions; see docs/papers.md sections 3-4). */
+typedef struct srlm_sqlr1_parsed {
+    int format_ok;       /* think/answer tags once each, in order; answer holds a ```sql block */
+    char *sql;           /* last ```sql block of the answer, whitespace collapsed; NULL if none */
+    size_t think_chars;  /* code points inside <think>...</think> */
+    size_t answer_chars; /* code points inside <answer>...</answer> */
+    size_t sql_chars;    /* code points of sql */
+} srlm_sqlr1_parsed;
+/* text: the assistant turn; when open_think, the prompt already ended with "<think>" and the
+ * text is counted as if it began with it. */
+srlm_status srlm_sqlr1_parse(const char *text, int open_think, srlm_sqlr1_parsed *out);
+void srlm_sqlr1_parsed_free(srlm_sqlr1_parsed *p);
+typedef struct srlm_sqlr1_reward { double format, execution, result, length, total; } srlm_sqlr1_reward;
+/* executed: the SQL ran without error or timeout; matched: its result equals gold's. */
+srlm_sqlr1_reward srlm_sqlr1_reward_compute(const srlm_sqlr1_parsed *p, int executed, int matched);
+
+typedef struct srlm_reex_parsed {
+    int format_ok;          /* see reward.c: tags balanced, not nested, think present, every
+                             * intermediate followed by a result, one final_sql last, <= limit */
+    char *final_sql;        /* whitespace collapsed; NULL if absent */
+    int n_intermediate;
+    char **intermediate;    /* n_intermediate SQL strings (collapsed) */
+    char **results;         /* the <result> text after each (NULL when missing) */
+    const char *error;      /* why the format is invalid (static text), NULL when ok */
+} srlm_reex_parsed;
+/* text: the whole assistant turn, including the "<think>\n" that srlm_sql_prompt_chatml ends
+ * the prompt with (prepend it to the completion). max_interactions <= 0 means 10. */
+srlm_status srlm_reex_parse(const char *text, int max_interactions, srlm_reex_parsed *out);
+void srlm_reex_parsed_free(srlm_reex_parsed *p);
+typedef struct srlm_reex_weights { double format, exact, execution, entity, exploration; } srlm_reex_weights;
+void srlm_reex_weights_default(srlm_reex_weights *w); /* 2, 1, 3, 1, 2 */
+typedef struct srlm_reex_reward { double format, exact, execution, entity, exploration, total; } srlm_reex_reward;
+/* Pure: exact = normalised string equality of final and gold SQL; entity = fraction of the gold
+ * query's schema names (tables and columns, from `names`, n_names) that the final SQL mentions;
+ * exploration = n_explore_ok / n_intermediate (0 when none). Terms are 0..1 times weights;
+ * everything but format is 0 when the format is invalid. */
+srlm_reex_reward srlm_reex_reward_compute(const srlm_reex_parsed *p, const char *gold_sql,
+                                          const char *const *names, size_t n_names,
+                                          int executed_match, int n_explore_ok,
+                                          const srlm_reex_weights *w);
+/* Normalised SQL for exact match: lower case outside string literals, whitespace runs
+ * collapsed, spaces around punctuation dropped, trailing semicolons removed. Caller frees. */
+srlm_status srlm_sql_normalize(const char *sql, char **out);
+/* Collapses whitespace runs to one space and trims. Caller frees. */
+srlm_status srlm_sql_collapse_ws(const char *sql, char **out);
+
+/* ---- Run database (runtime/obs) ----------------------------------------------------------
+ * One SQLite file per run with a versioned schema: meta, runs, metrics, checkpoints, samples,
+ * evaluations (docs/architecture.md, "Files and formats"). Metrics are written in batched
+ * transactions; every other call commits at once. Not thread-safe: one writer. */
+#define SRLM_RUNDB_SCHEMA_VERSION 1
+typedef struct srlm_rundb srlm_rundb;
+/* Opens or creates. Errors: SRLM_ERR_IO (cannot create/open), SRLM_ERR_FORMAT (not a run
+ * database, or a newer schema_version than this srlm knows). */
+srlm_status srlm_rundb_open(const char *path, srlm_rundb **out);
+/* Commits pending rows and closes. Accepts NULL. */
+void srlm_rundb_close(srlm_rundb *db);
+srlm_status srlm_rundb_run_begin(srlm_rundb *db, const char *command, const char *config_json,
+                                 const char *device, int64_t *run_id);
+srlm_status srlm_rundb_run_end(srlm_rundb *db, int64_t run_id, const char *status);
+srlm_status srlm_rundb_metric(srlm_rundb *db, int64_t run_id, int64_t step, const char *name, double value);
+srlm_status srlm_rundb_flush(srlm_rundb *db);
+srlm_status srlm_rundb_checkpoint(srlm_rundb *db, int64_t run_id, int64_t step, const char *path);
+srlm_status srlm_rundb_sample(srlm_rundb *db, int64_t run_id, int64_t step, int64_t prompt_id,
+                              int64_t leaf_id, const char *text, const char *rewards_json);
+srlm_status srlm_rundb_evaluation(srlm_rundb *db, int64_t run_id, const char *dataset, int64_t question_id,
+                                  const char *verdict, const char *predicted_sql, const char *details_json);
+
+/* ---- Execution-accuracy evaluation (runtime/sql/eval.c) ---------------------------------
+ * Data: Spider JSON (question, query, db_id) or BIRD JSON (question, evidence, SQL, db_id,
+ * difficulty); databases at DB_DIR/<db_id>/<db_id>.sqlite. Predictions come from a callback
+ * so that a model-driven source can be plugged in; srlm_sql_predictions_load reads a file. */
+typedef enum srlm_sql_data_format { SRLM_SQL_DATA_AUTO = 0, SRLM_SQL_DATA_SPIDER, SRLM_SQL_DATA_BIRD } srlm_sql_data_format;
+typedef struct srlm_sql_example {
+    const char *question, *gold_sql, *db_id;
+    const char *evidence;   /* BIRD; NULL for Spider */
+    const char *difficulty; /* BIRD; NULL for Spider */
+} srlm_sql_example;
+typedef struct srlm_sql_dataset srlm_sql_dataset;
+/* Errors: SRLM_ERR_IO, SRLM_ERR_FORMAT (bad JSON, not a list, an entry missing a field: the
+ * message names the entry index and the field). */
+srlm_status srlm_sql_dataset_load(const char *path, srlm_sql_data_format fmt, srlm_sql_dataset **out);
+void srlm_sql_dataset_free(srlm_sql_dataset *d);
+size_t srlm_sql_dataset_count(const srlm_sql_dataset *d);
+srlm_sql_data_format srlm_sql_dataset_format(const srlm_sql_dataset *d);
+const srlm_sql_example *srlm_sql_dataset_get(const srlm_sql_dataset *d, size_t i);
+
+/* Reads predictions: a JSON list of strings; BIRD's JSON object {"0": "SQL\t----- bird -----\t
+ * db_id", ...}; or one SQL per non-empty line (Spider's evaluator format; a "\t<db_id>" suffix
+ * is dropped). Errors: SRLM_ERR_IO, SRLM_ERR_FORMAT
+ * (count differs from `expected` when expected > 0). *out: array of *n strings; free with
+ * srlm_sql_predictions_free. */
+srlm_status srlm_sql_predictions_load(const char *path, size_t expected, char ***out, size_t *n);
+void srlm_sql_predictions_free(char **p, size_t n);
+
+/* The prediction source: writes a malloc'd SQL string to *sql (NULL = no prediction). */
+typedef srlm_status (*srlm_sql_predict_fn)(void *ctx, size_t index, const srlm_sql_example *ex, char **sql);
+typedef void (*srlm_sql_progress_fn)(void *ctx, size_t done, size_t total, size_t correct);
+
+typedef struct srlm_sql_eval_opts {
+    srlm_sql_rule rule;        /* default: SPIDER for Spider data, BIRD for BIRD data */
+    int rule_set;              /* 0: choose from the data format */
+    int64_t timeout_ms;        /* 0: 60000 Spider, 30000 BIRD */
+    const char *db_dir;
+    int jobs;                  /* scoring threads (one SQLite connection each); <= 1: the caller's
+                                * thread scores each question right after its prediction */
+    srlm_sql_progress_fn progress; /* called in order of completion, never concurrently */
+    void *progress_ctx;
+} srlm_sql_eval_opts;
+
+typedef struct srlm_sql_verdict {
+    int correct;
+    char *predicted_sql;
+    char *error;       /* prediction error/refusal/timeout/too large; NULL otherwise */
+    char *gold_error;  /* the gold query failed (counted wrong) */
+    double pred_ms, gold_ms;
+} srlm_sql_verdict;
+typedef struct srlm_sql_eval_report srlm_sql_eval_report;
+
+/* Scores every example. predict is called from the calling thread, in question order. Results
+ * do not depend on jobs. Errors: SRLM_ERR_IO/FORMAT when a database cannot be opened (the
+ * message names it), or whatever the callback returns. */
+srlm_status srlm_sql_eval_run(const srlm_sql_dataset *d, const srlm_sql_eval_opts *o,
+                              srlm_sql_predict_fn predict, void *predict_ctx, srlm_sql_eval_report **out);
+void srlm_sql_eval_report_free(srlm_sql_eval_report *r);
+size_t srlm_sql_eval_count(const srlm_sql_eval_report *r);
+size_t srlm_sql_eval_correct(const srlm_sql_eval_report *r);
+const srlm_sql_verdict *srlm_sql_eval_verdict(const srlm_sql_eval_report *r, size_t i);
+double srlm_sql_eval_seconds(const srlm_sql_eval_report *r);
+/* Summary table (BIRD: simple/moderate/challenging/total) ending in the line
+ * "execution accuracy: 0.xxxx (k/n)\n". Caller frees *out. */
+srlm_status srlm_sql_eval_summary(const srlm_sql_eval_report *r, char **out);
+/* JSON report, one verdict per question. */
+srlm_status srlm_sql_eval_write_json(const srlm_sql_eval_report *r, const char *path);
+/* One evaluations row per question in run `run_id`. */
+srlm_status srlm_sql_eval_write_rundb(const srlm_sql_eval_report *r, srlm_rundb *db, int64_t run_id,
+                                      const char *dataset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,9 @@ int cmd_forward(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -27,11 +30,14 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
     {"generate", "stream a continuation of a prompt", cmd_generate},
     {"chat", "interactive chat with history", cmd_chat},
     {"perplexity", "perplexity of a text file", cmd_perplexity},
+    {"query", "run one SQL statement in the read-only sandbox", cmd_query},
+    {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
 };
 
 static void usage(FILE *f) {

@@ -32,6 +32,20 @@ struct srlm_model {
     char path[1024];
 };
 
+/* The buffer of tensor i in srlm_model_tensor_spec order (tied lm_head: the embedding's). */
+srlm_buf *srlm_model_tensor(srlm_model *m, size_t i);
+/* Device bytes srlm_model_alloc takes for cfg in dtype. */
+uint64_t srlm_model_alloc_bytes(const srlm_model_config *cfg, srlm_dtype dtype);
+/* Allocates every tensor of cfg (contents undefined) and writes the RoPE table; `name` names
+ * the arena in errors. Refused with the sizes when over the budget. */
+srlm_status srlm_model_alloc(srlm_ctx *ctx, const srlm_model_config *cfg, srlm_dtype dtype, const char *name, srlm_model **out);
+/* Converts and uploads every tensor from a weights source into m. */
+srlm_status srlm_model_upload(srlm_model *m, const srlm_weights *ws);
+
+/* Writes every tensor (HF names) to a safetensors file in dtype (f32, f16 or bf16, rounding
+ * to nearest even), reading back from the device tensor by tensor; atomic (temp + rename). */
+srlm_status srlm_model_save_safetensors(srlm_model *m, const char *path, srlm_dtype dtype);
+
 /* Bytes of one stored matrix element (F32: 4, F16: 2). */
 size_t srlm_model_elem_size(const srlm_model *m);
 

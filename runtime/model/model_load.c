@@ -38,87 +38,95 @@ static srlm_status upload_tensor(srlm_ctx *ctx, srlm_buf dst, const srlm_weight 
     return NULL;
 }
 
-static srlm_status load_one(srlm_model *m, const srlm_weights *ws, const char *name, bool matrix, srlm_buf *out,
-                            float *tmp, void *conv) {
-    const srlm_weight *w;
-    SRLM_TRY(srlm_weights_get(ws, name, &w));
-    srlm_dtype to = matrix ? m->wdtype : SRLM_DTYPE_F32;
-    uint64_t bytes = w->n_elements * (to == SRLM_DTYPE_F32 ? 4 : 2);
-    SRLM_TRY(srlm_status_wrap(srlm_arena_alloc(m->arena, bytes, out), "loading %s: ", name));
-    return upload_tensor(m->ctx, *out, w, to, tmp, conv);
+srlm_buf *srlm_model_tensor(srlm_model *m, size_t i) {
+    const srlm_model_config *c = &m->cfg;
+    srlm_tensor_spec t;
+    srlm_model_tensor_spec(c, i, &t);
+    if (t.layer < 0) {
+        if (i == 0) return &m->embed;
+        if (t.kind == SRLM_TENSOR_NORM) return &m->final_norm;
+        return &m->lm_head;
+    }
+    srlm_layer_weights *L = &m->layers[t.layer];
+    srlm_buf *slots[] = {&L->attn_norm, &L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_norm, &L->w_gate, &L->w_up, &L->w_down,
+                         &L->bq, &L->bk, &L->bv};
+    size_t pl = (srlm_model_tensor_count(c) - 2 - (c->tie_word_embeddings ? 0 : 1)) / (size_t)c->num_hidden_layers;
+    return slots[(i - 1) % pl];
+}
+
+uint64_t srlm_model_alloc_bytes(const srlm_model_config *cfg, srlm_dtype dtype) {
+    uint64_t need = 0;
+    size_t esz = dtype == SRLM_DTYPE_F32 ? 4 : 2;
+    for (size_t i = 0; i < srlm_model_tensor_count(cfg); i++) {
+        srlm_tensor_spec t;
+        srlm_model_tensor_spec(cfg, i, &t);
+        uint64_t n = (uint64_t)t.shape[0] * (uint64_t)(t.n_dims == 2 ? t.shape[1] : 1);
+        need += n * (t.n_dims == 2 ? esz : 4) + 256;
+    }
+    return need + srlm_op_rope_table_bytes(cfg->head_dim) + 256;
+}
+
+srlm_status srlm_model_alloc(srlm_ctx *ctx, const srlm_model_config *cfg, srlm_dtype dtype, const char *name, srlm_model **out) {
+    *out = NULL;
+    if (dtype != SRLM_DTYPE_F32 && dtype != SRLM_DTYPE_F16)
+        return srlm_errorf(SRLM_ERR_INVALID, "weights can be stored as f32 or f16, not %s", srlm_dtype_name(dtype));
+    srlm_model *m = calloc(1, sizeof *m);
+    if (!m) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for %s", name);
+    m->ctx = ctx;
+    m->cfg = *cfg;
+    m->wdtype = dtype;
+    snprintf(m->path, sizeof m->path, "%s", name);
+    m->layers = calloc((size_t)cfg->num_hidden_layers, sizeof *m->layers);
+    srlm_status st = m->layers ? NULL : srlm_errorf(SRLM_ERR_OOM, "out of host memory for %s", name);
+    uint64_t need = srlm_model_alloc_bytes(cfg, dtype);
+    if (!st && need > srlm_ctx_mem_budget(ctx) - ctx->mem_used)
+        st = srlm_errorf(SRLM_ERR_DEVICE_OOM, "%s: %.1f MiB of device memory needed, %.1f MiB of the budget left "
+                         "(set SRLM_MEM_BUDGET or --mem-budget)", name, need / 1048576.0,
+                         (srlm_ctx_mem_budget(ctx) - ctx->mem_used) / 1048576.0);
+    if (!st) st = srlm_arena_create(ctx, name, need < (1ull << 30) ? need : (1ull << 30), &m->arena);
+    size_t esz = dtype == SRLM_DTYPE_F32 ? 4 : 2;
+    for (size_t i = 0; !st && i < srlm_model_tensor_count(cfg); i++) {
+        srlm_tensor_spec t;
+        srlm_model_tensor_spec(cfg, i, &t);
+        uint64_t n = (uint64_t)t.shape[0] * (uint64_t)(t.n_dims == 2 ? t.shape[1] : 1);
+        st = srlm_arena_alloc(m->arena, n * (t.n_dims == 2 ? esz : 4), srlm_model_tensor(m, i));
+        if (st) st = srlm_status_wrap(st, "%s: tensor %s: ", name, t.name);
+    }
+    if (!st) st = srlm_arena_alloc(m->arena, srlm_op_rope_table_bytes(cfg->head_dim), &m->rope_table);
+    if (!st) st = srlm_op_rope_table_write(ctx, m->rope_table, cfg->head_dim, cfg->rope_theta);
+    if (!st && cfg->tie_word_embeddings) m->lm_head = m->embed;
+    if (st) {
+        srlm_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return NULL;
+}
+
+srlm_status srlm_model_upload(srlm_model *m, const srlm_weights *ws) {
+    float *tmp = malloc(CONVERT_CHUNK * sizeof(float));
+    void *conv = malloc(CONVERT_CHUNK * sizeof(uint16_t));
+    srlm_status st = tmp && conv ? NULL : srlm_errorf(SRLM_ERR_OOM, "out of host memory uploading %s", m->path);
+    for (size_t i = 0; !st && i < srlm_model_tensor_count(&m->cfg); i++) {
+        srlm_tensor_spec t;
+        srlm_model_tensor_spec(&m->cfg, i, &t);
+        const srlm_weight *w;
+        st = srlm_weights_get(ws, t.name, &w);
+        if (!st) st = upload_tensor(m->ctx, *srlm_model_tensor(m, i), w, t.n_dims == 2 ? m->wdtype : SRLM_DTYPE_F32, tmp, conv);
+    }
+    free(tmp);
+    free(conv);
+    return st;
 }
 
 srlm_status srlm_model_load(srlm_ctx *ctx, const char *path, srlm_dtype dtype, srlm_model **out) {
     *out = NULL;
     if (dtype == SRLM_DTYPE_BF16) dtype = SRLM_DTYPE_F16; /* bf16 -> f16 storage */
-    if (dtype != SRLM_DTYPE_F32 && dtype != SRLM_DTYPE_F16)
-        return srlm_errorf(SRLM_ERR_INVALID, "weights can be stored as f32 or f16, not %s", srlm_dtype_name(dtype));
     srlm_weights *ws;
     SRLM_TRY(srlm_weights_open(path, &ws));
-    srlm_model *m = calloc(1, sizeof *m);
-    float *tmp = malloc(CONVERT_CHUNK * sizeof(float));
-    void *conv = malloc(CONVERT_CHUNK * sizeof(uint16_t));
-    srlm_status st = NULL;
-    if (!m || !tmp || !conv) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory loading %s", path);
-    if (!st) {
-        m->ctx = ctx;
-        m->cfg = *srlm_weights_config(ws);
-        m->wdtype = dtype;
-        snprintf(m->path, sizeof m->path, "%s", path);
-        m->layers = calloc((size_t)m->cfg.num_hidden_layers, sizeof *m->layers);
-        if (!m->layers) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory loading %s", path);
-    }
-    /* Plan: the whole weight size is checked against the budget before uploading. */
-    if (!st) {
-        uint64_t need = 0;
-        for (size_t i = 0; i < srlm_weights_count(ws); i++) {
-            const srlm_weight *w = srlm_weights_at(ws, i);
-            need += w->n_elements * (w->n_dims == 2 ? srlm_model_elem_size(m) : 4) + 256;
-        }
-        need += srlm_op_rope_table_bytes(m->cfg.head_dim) + 256;
-        if (need > srlm_ctx_mem_budget(ctx) - ctx->mem_used)
-            st = srlm_errorf(SRLM_ERR_DEVICE_OOM, "%s: weights need %.1f MiB of device memory, %.1f MiB of the budget left "
-                             "(set SRLM_MEM_BUDGET or --mem-budget)", path, need / 1048576.0,
-                             (srlm_ctx_mem_budget(ctx) - ctx->mem_used) / 1048576.0);
-        if (!st) st = srlm_arena_create(ctx, "weights", need < (1ull << 30) ? need : (1ull << 30), &m->arena);
-    }
-    if (!st) st = load_one(m, ws, "model.embed_tokens.weight", true, &m->embed, tmp, conv);
-    char name[128];
-    for (int l = 0; !st && l < m->cfg.num_hidden_layers; l++) {
-        srlm_layer_weights *L = &m->layers[l];
-        struct {
-            const char *suffix;
-            bool matrix, optional;
-            srlm_buf *dst;
-        } t[] = {
-            {"input_layernorm.weight", false, false, &L->attn_norm},
-            {"self_attn.q_proj.weight", true, false, &L->wq},
-            {"self_attn.k_proj.weight", true, false, &L->wk},
-            {"self_attn.v_proj.weight", true, false, &L->wv},
-            {"self_attn.q_proj.bias", false, true, &L->bq},
-            {"self_attn.k_proj.bias", false, true, &L->bk},
-            {"self_attn.v_proj.bias", false, true, &L->bv},
-            {"self_attn.o_proj.weight", true, false, &L->wo},
-            {"post_attention_layernorm.weight", false, false, &L->ffn_norm},
-            {"mlp.gate_proj.weight", true, false, &L->w_gate},
-            {"mlp.up_proj.weight", true, false, &L->w_up},
-            {"mlp.down_proj.weight", true, false, &L->w_down},
-        };
-        for (size_t i = 0; !st && i < sizeof t / sizeof t[0]; i++) {
-            if (t[i].optional && !m->cfg.attention_bias) continue;
-            snprintf(name, sizeof name, "model.layers.%d.%s", l, t[i].suffix);
-            st = load_one(m, ws, name, t[i].matrix, t[i].dst, tmp, conv);
-        }
-    }
-    if (!st) st = load_one(m, ws, "model.norm.weight", false, &m->final_norm, tmp, conv);
-    if (!st) st = srlm_arena_alloc(m->arena, srlm_op_rope_table_bytes(m->cfg.head_dim), &m->rope_table);
-    if (!st) st = srlm_op_rope_table_write(ctx, m->rope_table, m->cfg.head_dim, m->cfg.rope_theta);
-    if (!st) {
-        if (m->cfg.tie_word_embeddings) m->lm_head = m->embed;
-        else st = load_one(m, ws, "lm_head.weight", true, &m->lm_head, tmp, conv);
-    }
-    free(tmp);
-    free(conv);
+    srlm_model *m = NULL;
+    srlm_status st = srlm_model_alloc(ctx, srlm_weights_config(ws), dtype, path, &m);
+    if (!st) st = srlm_model_upload(m, ws);
     srlm_weights_destroy(ws);
     if (st) {
         srlm_model_destroy(m);

@@ -27,6 +27,29 @@ static int hexval(char c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Every pair of adjacent code points inside a piece that merges may produce: text splits
+ * between characters that form no such pair (see srlm_spm_encode_segment). */
+static srlm_status build_pair_set(srlm_tokenizer *t, const char *const *pieces) {
+    size_t total = 0;
+    for (int32_t id = 0; id < t->n_vocab; id++) total += strlen(pieces[id]);
+    SRLM_TRY(srlm_pairmap_init(&t->spm_pairs, total));
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        if (t->types[id] != SRLM_SPM_NORMAL && t->types[id] != SRLM_SPM_USER_DEFINED) continue;
+        const uint8_t *p = (const uint8_t *)pieces[id];
+        size_t len = strlen(pieces[id]), i = 0;
+        uint32_t prev = 0;
+        while (i < len) {
+            uint32_t cp;
+            int k = srlm_utf8_next(p + i, len - i, &cp); /* pieces were validated as UTF-8 */
+            if (!k) break;
+            if (i) srlm_pairmap_put(&t->spm_pairs, prev, cp, 0, 0);
+            prev = cp;
+            i += (size_t)k;
+        }
+    }
+    return NULL;
+}
+
 srlm_status srlm_tokenizer_create_spm(int32_t n, const char *const *pieces, const float *scores,
                                       const int32_t *types, int32_t bos, int32_t eos, int32_t unk,
                                       int add_space_prefix, int add_bos, srlm_tokenizer **out) {
@@ -98,6 +121,7 @@ srlm_status srlm_tokenizer_create_spm(int32_t n, const char *const *pieces, cons
         }
     }
     if (!st) st = srlm_tok_index_added(t);
+    if (!st) st = build_pair_set(t, pieces);
     if (st) { srlm_tokenizer_destroy(t); return st; }
     *out = t;
     return NULL;
@@ -183,57 +207,87 @@ static srlm_status resegment(const spm_work *w, int32_t node, srlm_i32vec *out) 
     return NULL;
 }
 
+/* Merges one chunk s[0..len) (no merge can cross its ends) and emits its tokens. The work
+ * arrays hold at least len entries (nodes 2 len, heap 3 len). */
+static srlm_status spm_merge(spm_work *w, const char *s, size_t len, srlm_i32vec *out) {
+    w->s = s;
+    w->nh = 0;
+    /* One symbol per UTF-8 character (the text was validated by the caller). */
+    int32_t m = 0, nn = 0;
+    for (size_t i = 0; i < len;) {
+        int k = srlm_utf8_next((const uint8_t *)s + i, len - i, NULL);
+        if (!k) k = 1;
+        w->nodes[nn] = (spm_node){(uint32_t)i, (uint32_t)k, -1, -1};
+        w->node_of[m] = nn++;
+        w->prev[m] = m - 1;
+        w->next[m] = m + 1;
+        m++;
+        i += (size_t)k;
+    }
+    if (m) w->next[m - 1] = -1;
+    for (int32_t i = 0; i + 1 < m; i++) try_bigram(w, i, i + 1);
+    while (w->nh) {
+        spm_bigram g = pop_bigram(w);
+        int32_t l = g.left, r = g.right;
+        if (w->node_of[l] < 0 || w->node_of[r] < 0 || w->next[l] != r) continue;
+        const spm_node *a = &w->nodes[w->node_of[l]], *b = &w->nodes[w->node_of[r]];
+        if (a->len + b->len != g.len) continue; /* stale */
+        w->nodes[nn] = (spm_node){a->start, a->len + b->len, w->node_of[l], w->node_of[r]};
+        w->node_of[l] = nn++;
+        w->node_of[r] = -1;
+        w->next[l] = w->next[r];
+        if (w->next[r] >= 0) w->prev[w->next[r]] = l;
+        try_bigram(w, w->prev[l], l);
+        try_bigram(w, l, w->next[l]);
+    }
+    for (int32_t i = m ? 0 : -1; i >= 0; i = w->next[i]) SRLM_TRY(resegment(w, w->node_of[i], out));
+    return NULL;
+}
+
 srlm_status srlm_spm_encode_segment(const srlm_tokenizer *t, const char *s, size_t n, int add_prefix,
                                     srlm_i32vec *out) {
     /* Escape: optional dummy prefix, spaces as U+2581. */
-    srlm_bytebuf esc = {0};
-    srlm_status st = NULL;
-    if (add_prefix) st = srlm_bytebuf_append(&esc, sp_space, 3);
-    for (size_t i = 0; i < n && !st; i++)
-        st = s[i] == ' ' ? srlm_bytebuf_append(&esc, sp_space, 3) : srlm_bytebuf_append(&esc, s + i, 1);
-    if (st) { srlm_bytebuf_free(&esc); return st; }
-    size_t len = esc.len;
-    spm_work w = {.t = t, .s = esc.data};
+    size_t spaces = 0;
+    for (size_t i = 0; i < n; i++) spaces += s[i] == ' ';
+    size_t len = n + 2 * spaces + (add_prefix ? 3 : 0);
+    char *esc = malloc(len + 1);
+    spm_work w = {.t = t};
     w.nodes = malloc(2 * len * sizeof *w.nodes);
     w.node_of = malloc(len * sizeof *w.node_of);
     w.prev = malloc(len * sizeof *w.prev);
     w.next = malloc(len * sizeof *w.next);
     w.heap = malloc(3 * len * sizeof *w.heap);
-    if (!w.nodes || !w.node_of || !w.prev || !w.next || !w.heap) {
+    srlm_status st = NULL;
+    if (!esc || !w.nodes || !w.node_of || !w.prev || !w.next || !w.heap) {
         st = srlm_errorf(SRLM_ERR_OOM, "out of host memory encoding %zu bytes", n);
         goto done;
     }
-    /* One symbol per UTF-8 character (the text was validated by the caller). */
-    int32_t m = 0, nn = 0;
-    for (size_t i = 0; i < len;) {
-        int k = srlm_utf8_next((const uint8_t *)esc.data + i, len - i, NULL);
+    size_t o = 0;
+    if (add_prefix) { memcpy(esc, sp_space, 3); o = 3; }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ') { memcpy(esc + o, sp_space, 3); o += 3; }
+        else esc[o++] = s[i];
+    }
+    /* Merge chunk by chunk: where two adjacent characters occur together in no piece, no
+     * merge can ever join them, so the text splits there with the same result. Small
+     * chunks keep the heap in cache. */
+    size_t chunk = 0;
+    uint32_t prev_cp = 0;
+    for (size_t i = 0; i < len && !st;) {
+        uint32_t cp = 0;
+        int k = srlm_utf8_next((const uint8_t *)esc + i, len - i, &cp);
         if (!k) k = 1;
-        w.nodes[nn] = (spm_node){(uint32_t)i, (uint32_t)k, -1, -1};
-        w.node_of[m] = nn++;
-        w.prev[m] = m - 1;
-        w.next[m] = m + 1;
-        m++;
+        uint32_t rank, merged;
+        if (i > chunk && !t->spm_no_split && !srlm_pairmap_get(&t->spm_pairs, prev_cp, cp, &rank, &merged)) {
+            st = spm_merge(&w, esc + chunk, i - chunk, out);
+            chunk = i;
+        }
+        prev_cp = cp;
         i += (size_t)k;
     }
-    if (m) w.next[m - 1] = -1;
-    for (int32_t i = 0; i + 1 < m; i++) try_bigram(&w, i, i + 1);
-    while (w.nh) {
-        spm_bigram g = pop_bigram(&w);
-        int32_t l = g.left, r = g.right;
-        if (w.node_of[l] < 0 || w.node_of[r] < 0 || w.next[l] != r) continue;
-        const spm_node *a = &w.nodes[w.node_of[l]], *b = &w.nodes[w.node_of[r]];
-        if (a->len + b->len != g.len) continue; /* stale */
-        w.nodes[nn] = (spm_node){a->start, a->len + b->len, w.node_of[l], w.node_of[r]};
-        w.node_of[l] = nn++;
-        w.node_of[r] = -1;
-        w.next[l] = w.next[r];
-        if (w.next[r] >= 0) w.prev[w.next[r]] = l;
-        try_bigram(&w, w.prev[l], l);
-        try_bigram(&w, l, w.next[l]);
-    }
-    for (int32_t i = m ? 0 : -1; i >= 0 && !st; i = w.next[i]) st = resegment(&w, w.node_of[i], out);
+    if (!st && len > chunk) st = spm_merge(&w, esc + chunk, len - chunk, out);
 done:
     free(w.nodes); free(w.node_of); free(w.prev); free(w.next); free(w.heap);
-    srlm_bytebuf_free(&esc);
+    free(esc);
     return st;
 }

@@ -206,6 +206,7 @@ void srlm_tokenizer_destroy(srlm_tokenizer *t) {
     srlm_strmap_free(&t->vocab);
     free(t->added);
     srlm_pairmap_free(&t->merges);
+    srlm_pairmap_free(&t->spm_pairs);
     pcre2_code_free(t->split_re);
     free(t->scores);
     free(t->types);

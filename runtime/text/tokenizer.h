@@ -65,6 +65,8 @@ struct srlm_tokenizer {
     float *scores;
     uint8_t *types;
     int add_space_prefix;
+    srlm_pairmap spm_pairs;   /* adjacent code points that occur inside some piece */
+    int spm_no_split;         /* tests: merge each segment whole (the unsplit reference) */
 
     /* Chat: ChatML when the vocabulary has <|im_start|> and <|im_end|>. */
     int chatml;
