@@ -196,7 +196,9 @@ void srlm_tokenizer_destroy(srlm_tokenizer *tok); /* accepts NULL */
 
 enum {
     SRLM_ENCODE_SPECIAL = 1, /* match special tokens such as <|im_start|> in the text */
-    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one */
+    SRLM_ENCODE_BOS = 2,     /* prepend BOS when the tokenizer has one and its model wants it
+                              * (GGUF add_bos_token, tokenizer_config.json add_bos_token;
+                              * default yes): pass it when starting a sequence */
 };
 /* Encodes len bytes of UTF-8 text. Added tokens not marked special are always matched;
  * special ones only with SRLM_ENCODE_SPECIAL. On success *ids is a malloc'd array of *n_ids
@@ -735,6 +737,38 @@ srlm_status srlm_sql_eval_write_json(const srlm_sql_eval_report *r, const char *
 /* One evaluations row per question in run `run_id`. */
 srlm_status srlm_sql_eval_write_rundb(const srlm_sql_eval_report *r, srlm_rundb *db, int64_t run_id,
                                       const char *dataset);
+
+/* ---- Training (`srlm train`) ------------------------------------------------------------
+ * SFT and pre-training (with optional MEAP) of a model on the device: fp32 master weights,
+ * AdamW, global-norm clipping, gradient accumulation, warmup + cosine/linear/constant
+ * schedule, metrics in OUT/run.db, atomic checkpoints OUT/step-N (an HF folder + optimizer/
+ * + state.json; OUT/latest names the newest) and bit-exact resume. */
+typedef struct srlm_train_options {
+    const char *mode;        /* "sft" or "pretrain" */
+    const char *model_dir;   /* base model folder (tokenizer and, unless init_from, weights) */
+    const char *init_from;   /* start from these weights (a checkpoint folder), or NULL */
+    const char *data, *eval_data, *out, *resume;
+    int seq, batch, accum, epochs, pack, recompute;
+    long max_steps;          /* 0: epochs x steps per epoch */
+    long stop_after;         /* > 0: stop after this many steps of this invocation (time-boxed
+                                jobs; resume later with the same schedule) */
+    float lr, min_lr_ratio, beta1, beta2, eps, weight_decay, max_grad_norm;
+    const char *schedule;    /* "cosine" (default), "linear", "constant" */
+    int warmup;
+    double eval_fraction;
+    int eval_every, save_every;
+    srlm_dtype save_dtype;   /* f32 (default), bf16 or f16 rounding of the saved weights */
+    float meap;              /* 0: off; the mask ratio */
+    const char *meap_layout; /* "separate" or "concat" */
+    int32_t mask_id;         /* -1: the last embedding row */
+    uint64_t seed;
+} srlm_train_options;
+
+void srlm_train_options_default(srlm_train_options *o);
+/* Trains; progress on `log` (a line per step when it is not a terminal). Errors: bad data
+ * (naming file and line), a plan that does not fit (with the plan), NaN/Inf loss (the last
+ * good checkpoint is kept), device and I/O errors. */
+srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log);
 
 #ifdef __cplusplus
 }

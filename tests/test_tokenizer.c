@@ -486,6 +486,35 @@ static void test_byte_level_writer(void) {
         free(chat);
         srlm_tokenizer_destroy(tok);
     }
+    /* lstrip/rstrip: give <|mask|> both flags and special = false; it then swallows the
+     * white space (Unicode White_Space, as HF) on either side, and matches without
+     * SRLM_ENCODE_SPECIAL. */
+    size_t jl;
+    char *js = slurp(path, &jl);
+    cJSON *root = js ? cJSON_ParseWithLength(js, jl) : NULL;
+    CHECK(root != NULL, "re-reading %s", path);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "added_tokens")) {
+        if (strcmp(cJSON_GetObjectItem(e, "content")->valuestring, "<|mask|>")) continue;
+        cJSON_ReplaceItemInObject((cJSON *)e, "lstrip", cJSON_CreateTrue());
+        cJSON_ReplaceItemInObject((cJSON *)e, "rstrip", cJSON_CreateTrue());
+        cJSON_ReplaceItemInObject((cJSON *)e, "special", cJSON_CreateFalse());
+    }
+    char *mod = root ? cJSON_PrintUnformatted(root) : NULL;
+    tok = NULL;
+    if (mod) CHECK_OK(srlm_tokenizer_create_from_json(mod, strlen(mod), "modified.json", &tok));
+    if (tok) {
+        /* "a \t<|mask|>\u3000\u00a0 b": both sides' spaces belong to the token; the ideographic
+         * space U+3000 and no-break space U+00A0 are white space too. */
+        static const int32_t want[] = {'a', 259, 'b'};
+        check_ids(tok, "a \t<|mask|>\xE3\x80\x80\xC2\xA0 b", 0, want, 3);
+        static const int32_t want2[] = {259};
+        check_ids(tok, "  <|mask|>  ", 0, want2, 1);
+        srlm_tokenizer_destroy(tok);
+    }
+    cJSON_free(mod);
+    cJSON_Delete(root);
+    free(js);
     remove(path);
     remove(dir);
 }

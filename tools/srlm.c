@@ -13,6 +13,7 @@ int cmd_forward(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -30,6 +31,7 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
+    {"train", "train a model: sft | pretrain (MEAP, checkpoints, resume)", cmd_train},
     {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},

@@ -74,7 +74,7 @@ static srlm_status bench_case(srlm_bench *b, uint32_t nseq, uint32_t ctxlen, boo
     if (!st) st = srlm_buf_write(b->ctx, a.qseq, 0, qseq, Tq * 4);
     if (!st) st = srlm_buf_write(b->ctx, a.qpos, 0, qpos, Tq * 4);
     uint64_t sb = 0;
-    for (int vi = 1; vi <= 3; vi++) {
+    for (int vi = 1; vi <= 4; vi++) {
         uint64_t x = srlm_attn_scratch_bytes(&a.d, srlm_attn_splits(b->ctx, &a.d, (srlm_attn_variant)vi, 0));
         if (x > sb) sb = x;
     }
@@ -83,8 +83,8 @@ static srlm_status bench_case(srlm_bench *b, uint32_t nseq, uint32_t ctxlen, boo
     uint64_t keys = prefill ? (uint64_t)ctxlen * (ctxlen + 1) / 2 : (uint64_t)nseq * ctxlen;
     uint64_t flops = keys * NH * HS * 4;
     uint64_t bytes = (prefill ? (uint64_t)ctxlen : keys) * NKV * HS * 2 * 2 + 2 * qbytes;
-    static const char *names[] = {"", "gqa", "sg", "t"};
-    for (int vi = 1; !st && vi <= 3; vi++) {
+    static const char *names[] = {"", "gqa", "sg", "t", "tg"};
+    for (int vi = 1; !st && vi <= 4; vi++) {
         if (!srlm_attn_variant_supported(b->ctx, &a.d, (srlm_attn_variant)vi)) continue;
         a.var = (srlm_attn_variant)vi;
         uint32_t ns = srlm_attn_splits(b->ctx, &a.d, a.var, 0);

@@ -60,8 +60,9 @@
     SRLM_OP(KV_APPEND, spv_kv_append) \
     SRLM_OP(ATTN_PAGED_SG, spv_attn_paged_sg) \
     SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
-    SRLM_OP(ATTN_COMBINE, spv_attn_combine) \
     SRLM_OP(ATTN_PAGED_GQA, spv_attn_paged_gqa) \
+    SRLM_OP(ATTN_PAGED_TG, spv_attn_paged_tg) \
+    SRLM_OP(ATTN_COMBINE, spv_attn_combine) \
     SRLM_OP(ATTN_FWD, spv_attn_fwd) \
     SRLM_OP(ATTN_BWD_DQ, spv_attn_bwd_dq) \
     SRLM_OP(ATTN_BWD_DKV, spv_attn_bwd_dkv)

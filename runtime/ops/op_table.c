@@ -77,11 +77,12 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_ATTN_PAGED_T] = ROW(spv_attn_paged_t, 8, 0x3, srlm_push_attn_paged, 3, 64, 64, 16),
     /* spec 3 = query heads per kv head, 4 = lanes per position (team) */
     [SRLM_OP_ATTN_PAGED_GQA] = ROW(spv_attn_paged_gqa, 8, 0x3, srlm_push_attn_paged, 5, 32, 64, 16, 1, 8),
+    [SRLM_OP_ATTN_PAGED_TG] = ROW(spv_attn_paged_tg, 8, 0x3, srlm_push_attn_paged, 4, 8, 64, 16, 1),
     [SRLM_OP_ATTN_COMBINE] = ROW(spv_attn_combine, 2, 0x1, srlm_push_attn_combine, 1, 64),
-    /* training attention: spec 1 = HS */
-    [SRLM_OP_ATTN_FWD] = ROW(spv_attn_fwd, 6, 0x3, srlm_push_attn_train, 2, 64, 64),
-    [SRLM_OP_ATTN_BWD_DQ] = ROW(spv_attn_bwd_dq, 9, 0x3, srlm_push_attn_train, 2, 64, 64),
-    [SRLM_OP_ATTN_BWD_DKV] = ROW(spv_attn_bwd_dkv, 9, 0x3, srlm_push_attn_train, 2, 64, 64),
+    /* training attention: spec 1 = HS, 2 = heads per invocation, 3 = keys per invocation */
+    [SRLM_OP_ATTN_FWD] = ROW(spv_attn_fwd, 6, 0x3, srlm_push_attn_train, 3, 64, 64, 1),
+    [SRLM_OP_ATTN_BWD_DQ] = ROW(spv_attn_bwd_dq, 9, 0x3, srlm_push_attn_train, 4, 64, 64, 1, 1),
+    [SRLM_OP_ATTN_BWD_DKV] = ROW(spv_attn_bwd_dkv, 9, 0x3, srlm_push_attn_train, 4, 64, 64, 1, 1),
 };
 
 const int srlm_op_count = SRLM_OP_COUNT;

@@ -149,12 +149,14 @@ typedef struct srlm_attn_dims {
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
-    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD; else the first of GQA, SUBGROUP, THREAD it runs */
+    SRLM_ATTN_AUTO = 0,   /* CPU devices: THREAD_GQA; else the first of GQA, SUBGROUP, THREAD */
     SRLM_ATTN_GQA,        /* one subgroup per (row, kv head, split) for all heads of the group,
                            * lanes split the head dim (subgroup shuffle; HS/8 a power of two,
                            * at most 16 heads per kv head) */
     SRLM_ATTN_SUBGROUP,   /* one subgroup per (row, head, split), lanes take positions */
     SRLM_ATTN_THREAD,     /* one invocation per (row, head, split); no subgroup operations */
+    SRLM_ATTN_THREAD_GQA, /* one invocation per (row, kv head, split) for all heads of the
+                           * group; no subgroup operations; for CPU devices (register-heavy) */
 } srlm_attn_variant;
 
 /* Whether the device can run `v` for shapes d (AUTO: always). */
@@ -230,16 +232,28 @@ srlm_status srlm_op_matmul_bwd_weight(srlm_cmd *c,
  * when seg.buffer is set only j with seg[b,j] == seg[b,t] (packed samples). HS a multiple of
  * 4, at most 256. Any binding over maxStorageBufferRange is refused (split the batch). */
 
+/* Heads one invocation handles in attention_fwd and the dq pass (0 in the _hp forms: this
+ * choice): NH/NKV on CPU devices (each k/v row read once per group), else 1. */
+uint32_t srlm_attn_train_heads(const srlm_ctx *ctx, uint32_t NH, uint32_t NKV);
+
 /* out: (B,T,NH,HS); lse: (B,NH,T) log-sum-exp saved for the backward; q: (B,T,NH,HS);
  * k, v: (B,T,NKV,HS); seg: (B,T) int32 or {0}. Errors: SRLM_ERR_INVALID (shapes, sizes). */
 srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
                                   uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* The same with `hp` heads per invocation (a divisor of NH/NKV, at most 16; 0: automatic). */
+srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                     uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp);
 /* Overwrites dq (B,T,NH,HS), dk, dv (B,T,NKV,HS) from dout and the forward's out and lse,
  * recomputing the probabilities. scratch: B*NH*T floats (D = dout.out). dk/dv sum the
  * group's heads in a fixed order (no atomics: bit-reproducible). Two dispatches. */
 srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
                                   srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
                                   uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS);
+/* The same with `hp` heads per invocation in the dq pass and `kp` keys per invocation (1..8)
+ * in the dk/dv pass (0: automatic, 4 on CPU devices, else 1). */
+srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                     srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp, uint32_t kp);
 
 /* ---- Losses over logits (ops_loss.c, shaders/crossentropy.comp, kl.comp). Rows of V
  * floats are cut into tiles of at most SRLM_LOSS_TILE columns (fewer when the binding limit

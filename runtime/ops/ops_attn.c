@@ -50,6 +50,7 @@ bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, s
     case SRLM_ATTN_AUTO:
     case SRLM_ATTN_THREAD: return true;
     case SRLM_ATTN_SUBGROUP: return sg;
+    case SRLM_ATTN_THREAD_GQA: return d->NKV && d->NH % d->NKV == 0 && d->NH / d->NKV <= 16;
     case SRLM_ATTN_GQA:
         return sg && (c->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && pow2(c->min_subgroup_size) &&
                pow2(c->max_subgroup_size) && d->NKV && d->NH % d->NKV == 0 && d->NH / d->NKV <= 16 && d->HS % 8 == 0 &&
@@ -60,10 +61,9 @@ bool srlm_attn_variant_supported(const srlm_ctx *ctx, const srlm_attn_dims *d, s
 
 srlm_attn_variant srlm_attn_resolve(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_attn_variant v) {
     if (v != SRLM_ATTN_AUTO) return v;
-    /* On lavapipe all three ran at about the same speed per CPU-second (1.3-1.8 GFLOP/s, the
-     * per-invocation one a little ahead, see bench_attn.c); GPUs want the K/V rows read once
-     * per group. */
-    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD;
+    /* lavapipe pays one scalar load per lane for every buffer word: reading each K/V row once
+     * for the whole group wins there (bench_attn.c); GPUs want the group-per-subgroup form. */
+    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return SRLM_ATTN_THREAD_GQA;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_GQA)) return SRLM_ATTN_GQA;
     if (srlm_attn_variant_supported(ctx, d, SRLM_ATTN_SUBGROUP)) return SRLM_ATTN_SUBGROUP;
     return SRLM_ATTN_THREAD;
@@ -76,7 +76,9 @@ uint32_t srlm_attn_splits(const srlm_ctx *ctx, const srlm_attn_dims *d, srlm_att
          * stays cheap next to it. A CPU device (lavapipe) has few threads. */
         bool cpu = ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
         uint64_t target = cpu ? 16 : 2048, min_len = cpu ? 512 : 128;
-        uint64_t items = (uint64_t)d->Tq * (srlm_attn_resolve(ctx, d, v) == SRLM_ATTN_GQA ? d->NKV : d->NH);
+        srlm_attn_variant rv = srlm_attn_resolve(ctx, d, v);
+        uint64_t items = (uint64_t)d->Tq * (rv == SRLM_ATTN_GQA || rv == SRLM_ATTN_THREAD_GQA ? d->NKV : d->NH);
+        if (rv == SRLM_ATTN_THREAD_GQA && cpu) target = 64, min_len = 256; /* 8 lanes per SIMD vector */
         uint64_t want = items >= target ? 1 : (target + items - 1) / items;
         uint64_t most = (ctxlen + min_len - 1) / min_len;
         nsplit = (uint32_t)(want < most ? want : most);
@@ -139,6 +141,12 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
         spec[4] = gqa_team(ctx, d->HS);
         per_group = wg / ctx->caps.max_subgroup_size;
         items = (uint64_t)d->Tq * d->NKV * nsplit;
+    } else if (variant == SRLM_ATTN_THREAD_GQA) {
+        opid = SRLM_OP_ATTN_PAGED_TG;
+        spec[0] = srlm_op_table[opid].spec[0];
+        spec[3] = d->NH / d->NKV;
+        per_group = spec[0];
+        items = (uint64_t)d->Tq * d->NKV * nsplit;
     } else if (variant == SRLM_ATTN_SUBGROUP) {
         /* One subgroup per item. On GPUs several subgroups share a workgroup for occupancy; the
          * shader counts subgroups itself, so a driver picking another size stays correct. */
@@ -177,25 +185,52 @@ static srlm_status train_check(const char *op, srlm_buf q, srlm_buf k, srlm_buf 
     return NULL;
 }
 
+uint32_t srlm_attn_train_heads(const srlm_ctx *ctx, uint32_t NH, uint32_t NKV) {
+    uint32_t g = NKV && NH % NKV == 0 ? NH / NKV : 1;
+    return ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && g <= 16 ? g : 1;
+}
+
+static srlm_status train_hp(const char *op, const srlm_ctx *ctx, uint32_t NH, uint32_t NKV, uint32_t *hp) {
+    if (*hp == 0) *hp = srlm_attn_train_heads(ctx, NH, NKV);
+    if (*hp > 16 || (NH / NKV) % *hp)
+        return srlm_errorf(SRLM_ERR_INVALID, "%s: %u heads per invocation do not divide the group of %u (at most 16)", op, *hp, NH / NKV);
+    return NULL;
+}
+
 srlm_status srlm_op_attention_fwd(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
                                   uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    return srlm_op_attention_fwd_hp(c, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0);
+}
+
+srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+    return srlm_op_attention_bwd_hp(c, dq, dk, dv, scratch, dout, out, lse, q, k, v, seg, B, T, NH, NKV, HS, 0, 0);
+}
+
+srlm_status srlm_op_attention_fwd_hp(srlm_cmd *c, srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg,
+                                     uint32_t B, uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp) {
     const char *op = "attention_fwd";
     SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    SRLM_TRY(train_hp(op, c->ctx, NH, NKV, &hp));
     uint64_t rows = (uint64_t)B * T * NH;
     NEED(out, rows * HS * 4, "out");
     NEED(lse, rows * 4, "lse");
     srlm_push_attn_train p = {.B = B, .T = T, .NH = NH, .NKV = NKV, .has_seg = seg.buffer != VK_NULL_HANDLE,
                               .scale = (float)(1.0 / sqrt((double)HS))};
     srlm_buf b[6] = {out, lse, q, k, v, seg.buffer ? seg : q};
-    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS};
-    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1);
+    uint32_t spec[3] = {srlm_op_table[SRLM_OP_ATTN_FWD].spec[0], HS, hp};
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_FWD, spec, b, 6, &p, sizeof p, srlm_ops_groups(c->ctx, rows / hp, spec[0]), 1, 1);
 }
 
-srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
-                                  srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
-                                  uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS) {
+srlm_status srlm_op_attention_bwd_hp(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_buf dv, srlm_buf scratch, srlm_buf dout,
+                                     srlm_buf out, srlm_buf lse, srlm_buf q, srlm_buf k, srlm_buf v, srlm_buf seg, uint32_t B,
+                                     uint32_t T, uint32_t NH, uint32_t NKV, uint32_t HS, uint32_t hp, uint32_t kp) {
     const char *op = "attention_bwd";
     SRLM_TRY(train_check(op, q, k, v, seg, B, T, NH, NKV, HS));
+    SRLM_TRY(train_hp(op, c->ctx, NH, NKV, &hp));
+    if (kp == 0) kp = c->ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 1;
+    if (kp > 8) return srlm_errorf(SRLM_ERR_INVALID, "%s: %u keys per invocation (at most 8)", op, kp);
     uint64_t rows = (uint64_t)B * T * NH, kvrows = (uint64_t)B * T * NKV;
     NEED(dq, rows * HS * 4, "dq");
     NEED(dk, kvrows * HS * 4, "dk");
@@ -208,9 +243,11 @@ srlm_status srlm_op_attention_bwd(srlm_cmd *c, srlm_buf dq, srlm_buf dk, srlm_bu
                               .scale = (float)(1.0 / sqrt((double)HS))};
     srlm_buf sg = seg.buffer ? seg : q;
     srlm_buf b1[9] = {dq, scratch, dout, out, lse, q, k, v, sg};
-    uint32_t spec[2] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS};
-    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows, spec[0]), 1, 1));
+    uint32_t spec[4] = {srlm_op_table[SRLM_OP_ATTN_BWD_DQ].spec[0], HS, hp, 1};
+    SRLM_TRY(srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DQ, spec, b1, 9, &p, sizeof p, srlm_ops_groups(c->ctx, rows / hp, spec[0]), 1, 1));
     srlm_buf b2[9] = {dk, dv, dout, scratch, lse, q, k, v, sg};
     spec[0] = srlm_op_table[SRLM_OP_ATTN_BWD_DKV].spec[0];
-    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, kvrows, spec[0]), 1, 1);
+    spec[2] = 1, spec[3] = kp;
+    uint64_t items = (uint64_t)B * NKV * ((T + kp - 1) / kp);
+    return srlm_cmd_dispatch(c, SRLM_OP_ATTN_BWD_DKV, spec, b2, 9, &p, sizeof p, srlm_ops_groups(c->ctx, items, spec[0]), 1, 1);
 }

@@ -113,6 +113,7 @@ srlm_status srlm_tokenizer_create_from_json(const char *json, size_t len, const 
                                   cJSON_GetErrorPtr() ? (size_t)(cJSON_GetErrorPtr() - json) : (size_t)0);
     srlm_tokenizer *t = calloc(1, sizeof *t);
     if (!t) { cJSON_Delete(root); return srlm_errorf(SRLM_ERR_OOM, "out of host memory"); }
+    t->add_bos = 1; /* until tokenizer_config.json says otherwise */
     srlm_status st = srlm_bpe_load(t, root, name);
     cJSON_Delete(root);
     if (!st) st = setup_chat(t);
@@ -146,6 +147,8 @@ static srlm_status apply_config(srlm_tokenizer *t, const char *path) {
             break;
         }
     }
+    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(root, "add_bos_token");
+    if (cJSON_IsBool(ab)) t->add_bos = cJSON_IsTrue(ab);
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(root, "chat_template");
     if (!st && t->chatml && cJSON_IsString(tmpl) && !strstr(tmpl->valuestring, qwen_default_system)) {
         free(t->default_system);
@@ -240,7 +243,27 @@ srlm_status srlm_tokenizer_find(const srlm_tokenizer *t, const char *text, int32
 
 /* ---- encoding ----------------------------------------------------------------------- */
 
-static int is_ascii_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* Unicode White_Space (what HF's lstrip/rstrip strip: Rust's char::is_whitespace). */
+static int is_white_space(uint32_t c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Length of the white-space character that ends at s[end) and starts at or after `from`
+ * (0 if none). The caller guarantees end > from, both on character boundaries. */
+static size_t space_before(const char *s, size_t from, size_t end) {
+    size_t b = end - 1;
+    while (b > from && end - b < 4 && ((uint8_t)s[b] & 0xC0) == 0x80) b--;
+    uint32_t cp;
+    int k = srlm_utf8_next((const uint8_t *)s + b, end - b, &cp);
+    return k && (size_t)k == end - b && is_white_space(cp) ? (size_t)k : 0;
+}
+
+static size_t space_after(const char *s, size_t at, size_t n) {
+    uint32_t cp;
+    int k = srlm_utf8_next((const uint8_t *)s + at, n - at, &cp);
+    return k && is_white_space(cp) ? (size_t)k : 0;
+}
 
 /* Finds the leftmost, then longest, added token at or after `from`. */
 static const srlm_added_token *next_added(const srlm_tokenizer *t, const char *s, size_t n, size_t from,
@@ -279,15 +302,16 @@ srlm_status srlm_tokenizer_encode(const srlm_tokenizer *t, const char *text, siz
     pcre2_match_data *md = NULL;
     if (t->split_re && !(md = pcre2_match_data_create_from_pattern(t->split_re, NULL)))
         return srlm_errorf(SRLM_ERR_OOM, "out of host memory for regex match data");
-    if ((flags & SRLM_ENCODE_BOS) && t->bos >= 0) st = srlm_i32vec_push(&out, t->bos);
+    if ((flags & SRLM_ENCODE_BOS) && t->bos >= 0 && t->add_bos) st = srlm_i32vec_push(&out, t->bos);
     int prev_special = 1; /* SentencePiece adds its dummy prefix at the start and after specials */
     size_t seg = 0, at;
     const srlm_added_token *a;
     while (!st && (a = next_added(t, text, len, seg, flags & SRLM_ENCODE_SPECIAL, &at))) {
         size_t start = at, end = at + a->len;
         /* lstrip/rstrip: the token swallows whitespace beside it, as HF's added tokens do. */
-        if (a->flags & SRLM_TOKF_LSTRIP) while (start > seg && is_ascii_space((uint8_t)text[start - 1])) start--;
-        if (a->flags & SRLM_TOKF_RSTRIP) while (end < len && is_ascii_space((uint8_t)text[end])) end++;
+        size_t k;
+        if (a->flags & SRLM_TOKF_LSTRIP) while (start > seg && (k = space_before(text, seg, start))) start -= k;
+        if (a->flags & SRLM_TOKF_RSTRIP) while (end < len && (k = space_after(text, end, len))) end += k;
         st = encode_segment(t, text + seg, start - seg, md, &prev_special, &out);
         if (!st) st = srlm_i32vec_push(&out, a->id);
         prev_special = 1;

@@ -52,7 +52,7 @@ struct srlm_tokenizer {
     size_t n_added;
     uint32_t added_first[257]; /* added[added_first[b] .. added_first[b+1]) start with byte b */
     int32_t bos, eos, unk;    /* -1 when absent */
-    int add_bos;              /* the model expects BOS at the start (SPM llama) */
+    int add_bos;              /* SRLM_ENCODE_BOS adds bos (GGUF / tokenizer_config add_bos_token) */
     int32_t byte_id[256];     /* BPE: token of each single byte; SPM: the <0xXX> pieces */
 
     /* Byte-level BPE. */

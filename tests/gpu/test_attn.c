@@ -116,7 +116,7 @@ static void test_append_bits(gpu_env *g) {
 
 /* ---- attention scenes ---- */
 
-static const char *vname[] = {"auto", "gqa", "sg", "thr"};
+static const char *vname[] = {"auto", "gqa", "sg", "thr", "thr-gqa"};
 
 #define MAXS 16
 typedef struct scene {
@@ -249,9 +249,9 @@ static void test_attention(gpu_env *g, uint32_t NH, uint32_t NKV, uint32_t HS) {
         for (int s = 0; s < 13; s++)
             if (lens[s] > done) scene_append(&sc, s, lens[s] - done < 150 ? lens[s] - done : 150);
     int rs[127], rp[127];
-    srlm_attn_variant vars[3] = {SRLM_ATTN_GQA, SRLM_ATTN_SUBGROUP, SRLM_ATTN_THREAD};
+    srlm_attn_variant vars[4] = {SRLM_ATTN_GQA, SRLM_ATTN_SUBGROUP, SRLM_ATTN_THREAD, SRLM_ATTN_THREAD_GQA};
     srlm_attn_dims dd = srlm_kv_attn_dims(sc.kv, 1, NH, 0);
-    for (int vi = 0; vi < 3; vi++) {
+    for (int vi = 0; vi < 4; vi++) {
         srlm_attn_variant var = vars[vi];
         if (!srlm_attn_variant_supported(g->ctx, &dd, var)) {
             printf("  variant %s not supported by this device: skipped\n", vname[var]);
