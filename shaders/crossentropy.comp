@@ -9,7 +9,8 @@
 //     sum e^(z-m)(z-m), z[target] if the target is in the tile else 0).
 //     bindings 0 = stats (vec4, written), 1 = logits, 2 = targets (int).
 //   FINAL: one invocation per row combines its T partials in tile order: lse, entropy
-//     H = log S - D/S, logprob = z[t] - lse (0 for a target outside [0,V)), loss = -w * logprob.
+//     H = log S - D/S, logprob = (z[t] - max) - log S = z[t] - lse (0 for a target outside
+//     [0,V)), loss = -w * logprob.
 //     bindings 0 = loss, 1 = logprob, 2 = entropy, 3 = lse (all written), 4 = stats,
 //     5 = targets, 6 = weights.
 //   GRAD: one workgroup per (tile, row), in place: x = g * (exp(z - lse) - onehot(t)),
