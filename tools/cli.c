@@ -154,3 +154,11 @@ srlm_dtype cli_parse_dtype(const char *opt, const char *s) {
     fprintf(stderr, "srlm: %s expects f32, f16 or bf16, got '%s'\n", opt, s);
     exit(2);
 }
+
+srlm_status cli_ctx_create(const cli_common *c, srlm_ctx **out) {
+    srlm_ctx_options o;
+    srlm_ctx_options_default(&o);
+    o.device = c->device;
+    o.mem_budget = c->mem_budget;
+    return srlm_ctx_create(&o, out);
+}

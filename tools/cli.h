@@ -36,6 +36,8 @@ long long cli_parse_int(const char *opt, const char *s, long long lo, long long 
 double cli_parse_double(const char *opt, const char *s);
 /* Parses sizes like 1500M, 2G, 1073741824. */
 uint64_t cli_parse_size(const char *opt, const char *s);
+/* Creates the Vulkan context the common options ask for (--device, --mem-budget). */
+srlm_status cli_ctx_create(const cli_common *c, srlm_ctx **out);
 /* Parses "1,2,3" (commas and/or spaces) into a malloc'd array; exits with a message on bad
  * input. */
 int32_t *cli_parse_ids(const char *opt, const char *list, size_t *n);

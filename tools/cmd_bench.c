@@ -47,12 +47,8 @@ int cmd_bench(int argc, char **argv) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
-    srlm_ctx_options o;
-    srlm_ctx_options_default(&o);
-    o.device = common.device;
-    o.mem_budget = common.mem_budget;
     srlm_ctx *ctx;
-    srlm_status st = srlm_ctx_create(&o, &ctx);
+    srlm_status st = cli_ctx_create(&common, &ctx);
     if (st) return cli_fail("bench", st);
     if (!strcmp(what, "ops")) st = srlm_bench_ops(ctx, stdout, &bo, only);
     else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);

@@ -47,11 +47,7 @@ int cmd_chat(int argc, char **argv) {
     srlm_model *m = NULL;
     srlm_engine *e = NULL;
     srlm_status st = srlm_tokenizer_create(cc.model, &tok);
-    srlm_ctx_options o;
-    srlm_ctx_options_default(&o);
-    o.device = cc.device;
-    o.mem_budget = cc.mem_budget;
-    if (!st) st = srlm_ctx_create(&o, &ctx);
+    if (!st) st = cli_ctx_create(&cc, &ctx);
     if (!st) st = srlm_model_load(ctx, cc.model, dtype, &m);
     int32_t stop_ids[2];
     int nstop = 0;

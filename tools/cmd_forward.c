@@ -47,15 +47,11 @@ int cmd_forward(int argc, char **argv) {
         free(ids);
         return cli_usage_error("forward", "no tokens to run");
     }
-    srlm_ctx_options o;
-    srlm_ctx_options_default(&o);
-    o.device = cc.device;
-    o.mem_budget = cc.mem_budget;
     srlm_ctx *ctx = NULL;
     srlm_model *m = NULL;
     srlm_engine *e = NULL;
     float *logits = NULL;
-    st = srlm_ctx_create(&o, &ctx);
+    st = cli_ctx_create(&cc, &ctx);
     if (!st) st = srlm_model_load(ctx, cc.model, dtype, &m);
     if (!st) {
         srlm_engine_options eo;

@@ -110,14 +110,10 @@ int cmd_generate(int argc, char **argv) {
         if (new_tokens < 1) st = srlm_errorf(SRLM_ERR_INVALID, "--total-steps %ld does not reach past the %zu prompt tokens", total_steps, n);
         else sp.max_tokens = (int32_t)new_tokens;
     }
-    srlm_ctx_options o;
-    srlm_ctx_options_default(&o);
-    o.device = cc.device;
-    o.mem_budget = cc.mem_budget;
     srlm_ctx *ctx = NULL;
     srlm_model *m = NULL;
     srlm_engine *e = NULL;
-    if (!st) st = srlm_ctx_create(&o, &ctx);
+    if (!st) st = cli_ctx_create(&cc, &ctx);
     if (!st) st = srlm_model_load(ctx, cc.model, dtype, &m);
     if (!st && !ignore_eos) {
         int32_t eos = tok ? srlm_tokenizer_eos(tok) : -1;

@@ -39,15 +39,11 @@ int cmd_perplexity(int argc, char **argv) {
     free(text);
     if (!st && n < 2) st = srlm_errorf(SRLM_ERR_INVALID, "%s has fewer than 2 tokens", file);
     if (!st && (size_t)ctx_len > n) ctx_len = (int)n;
-    srlm_ctx_options o;
-    srlm_ctx_options_default(&o);
-    o.device = cc.device;
-    o.mem_budget = cc.mem_budget;
     srlm_ctx *ctx = NULL;
     srlm_model *m = NULL;
     srlm_engine *e = NULL;
     float *logits = NULL;
-    if (!st) st = srlm_ctx_create(&o, &ctx);
+    if (!st) st = cli_ctx_create(&cc, &ctx);
     if (!st) st = srlm_model_load(ctx, cc.model, dtype, &m);
     if (!st) {
         srlm_engine_options eo;

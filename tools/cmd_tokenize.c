@@ -17,43 +17,9 @@ static int usage(void) {
     return 2;
 }
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0, r;
-    char *d = malloc(cap);
-    while (d && (r = fread(d + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nd = realloc(d, cap *= 2);
-            if (!nd) { free(d); d = NULL; }
-            d = nd;
-        }
-    }
-    fclose(f);
-    if (d) *len = n;
-    return d;
-}
-
 static int decode_ids(srlm_tokenizer *tok, const char *list) {
-    size_t cap = 16, n = 0;
-    int32_t *ids = malloc(cap * sizeof *ids);
-    const char *p = list;
-    while (ids && *p) {
-        while (*p == ',' || *p == ' ' || *p == '\n' || *p == '\t') p++;
-        if (!*p) break;
-        char *e;
-        long v = strtol(p, &e, 10);
-        if (e == p) { free(ids); return cli_usage_error("tokenize", "--decode: '%s' is not a list of ids", list); }
-        if (n == cap) {
-            int32_t *nd = realloc(ids, (cap *= 2) * sizeof *ids);
-            if (!nd) free(ids);
-            ids = nd;
-        }
-        if (ids) ids[n++] = (int32_t)v;
-        p = e;
-    }
-    if (!ids) return cli_fail("tokenize", srlm_errorf(SRLM_ERR_OOM, "out of host memory"));
+    size_t n;
+    int32_t *ids = cli_parse_ids("--decode", list, &n);
     char *text;
     size_t len;
     srlm_status st = srlm_tokenizer_decode(tok, ids, n, 0, &text, &len);
@@ -95,7 +61,7 @@ int cmd_tokenize(int argc, char **argv) {
     size_t len = 0;
     char *owned = NULL;
     if (file) {
-        owned = read_all(file, &len);
+        owned = cli_read_file(file, &len);
         if (!owned) {
             srlm_tokenizer_destroy(tok);
             return cli_fail("tokenize", srlm_errorf(SRLM_ERR_IO, "%s: cannot read", file));
@@ -151,7 +117,7 @@ int cmd_bench_tokenizer(int argc, char **argv) {
     if (!c.model || !file)
         return cli_usage_error("bench tokenizer", "usage: srlm bench tokenizer -m MODEL -f FILE [--repeats N]");
     size_t len;
-    char *text = read_all(file, &len);
+    char *text = cli_read_file(file, &len);
     if (!text) return cli_fail("bench tokenizer", srlm_errorf(SRLM_ERR_IO, "%s: cannot read", file));
     srlm_tokenizer *tok;
     srlm_status st = srlm_tokenizer_create(c.model, &tok);

@@ -129,12 +129,8 @@ int cmd_train(int argc, char **argv) {
         return cli_usage_error("train", "--meap-layout must be separate or concat");
     if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "linear") && strcmp(o.schedule, "constant"))
         return cli_usage_error("train", "--schedule must be cosine, linear or constant");
-    srlm_ctx_options co;
-    srlm_ctx_options_default(&co);
-    co.device = cc.device;
-    co.mem_budget = cc.mem_budget;
     srlm_ctx *ctx;
-    srlm_status st = srlm_ctx_create(&co, &ctx);
+    srlm_status st = cli_ctx_create(&cc, &ctx);
     if (!st) {
         st = srlm_train_run(ctx, &o, stderr);
         int verr = srlm_ctx_validation_errors(ctx);
