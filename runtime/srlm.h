@@ -875,6 +875,20 @@ srlm_status srlm_sqlloop_run(srlm_sqlloop *l, const char *db_path, const srlm_sq
                              const int32_t *prompt, size_t n_prompt, srlm_sqlloop_out *out);
 void srlm_sqlloop_out_free(srlm_sqlloop_out *out); /* accepts NULL */
 
+/* `srlm bench tree`: the loop above on forced traces whose `leaves` leaves share their first
+ * half (`half` model tokens of reasoning ending in one executed query), in tree mode (one
+ * sample, width = leaves) and linear mode (leaves samples); prints tokens, steps, queries, KV
+ * blocks and wall time of each (best of `repeats` after a warm-up run), and the ratios. The
+ * model folder must hold a tokenizer. */
+typedef struct srlm_bench_tree_opts {
+    int leaves;        /* default 8 */
+    int half;          /* model tokens of the shared half, and of each leaf's own half (default 64) */
+    srlm_dtype dtype;  /* default f16 */
+    int repeats;       /* timed runs per mode (default 2) */
+} srlm_bench_tree_opts;
+void srlm_bench_tree_opts_default(srlm_bench_tree_opts *o);
+srlm_status srlm_bench_tree(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_tree_opts *o);
+
 /* ---- Training (`srlm train`) ------------------------------------------------------------
  * SFT and pre-training (with optional MEAP) of a model on the device: fp32 master weights,
  * AdamW, global-norm clipping, gradient accumulation, warmup + cosine/linear/constant

@@ -29,7 +29,7 @@ static int cmd_version(int argc, char **argv) {
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
+    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer | tree", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
     {"train", "train a model: sft | pretrain (MEAP, checkpoints, resume)", cmd_train},
     {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
