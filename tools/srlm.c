@@ -17,6 +17,7 @@ int cmd_train(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -40,6 +41,7 @@ static const cli_command commands[] = {
     {"perplexity", "perplexity of a text file", cmd_perplexity},
     {"query", "run one SQL statement in the read-only sandbox", cmd_query},
     {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
+    {"sql", "answer a question about a SQLite database (execution-aware decoding)", cmd_sql},
 };
 
 static void usage(FILE *f) {
