@@ -12,7 +12,8 @@ static void usage(FILE *f) {
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "       srlm bench tree -m MODEL [--leaves N] [--half TOKENS] [--repeats N] [--dtype f32|f16]\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
-               "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
+               "decode/prefill: --batch B, --ctx N (context reserved), --fill N (positions\n"
+               "  prefilled before timing; default ctx - steps), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
 }
 
@@ -38,6 +39,7 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = to.dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_opt(argc, argv, &i, "--leaves", &v)) { to.leaves = (int)cli_parse_int("--leaves", v, 2, 64); continue; }
