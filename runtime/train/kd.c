@@ -11,7 +11,9 @@ static uint64_t f4(uint64_t n) { return n * 4; }
 
 static uint64_t side_bytes(const srlm_train_model *tm, int K) {
     uint64_t R = (uint64_t)tm->R, V = (uint64_t)tm->cfg.vocab_size, N = (uint64_t)tm->N;
-    return f4(R * V) + f4(N) + srlm_op_kl_scratch_bytes(tm->ctx, tm->R, (int)V) + (K ? f4(2 * N * (uint64_t)K) : 0);
+    return f4(R * V) + f4(N) +
+           (K ? srlm_op_kl_topk_scratch_bytes(tm->ctx, tm->R, (int)V, K) + f4(2 * N * (uint64_t)K)
+              : srlm_op_kl_scratch_bytes(tm->ctx, tm->R, (int)V));
 }
 
 uint64_t srlm_kd_teacher_bytes(const srlm_train_model *tm, const srlm_model_config *t) {
@@ -71,7 +73,9 @@ static srlm_status kd_attach(srlm_kd *kd) {
     uint64_t N = (uint64_t)tm->N, V = (uint64_t)tm->cfg.vocab_size;
     SRLM_TRY(srlm_arena_alloc(kd->arena, f4((uint64_t)tm->R * V), &kd->slog));
     SRLM_TRY(srlm_arena_alloc(kd->arena, f4(N), &kd->kl));
-    SRLM_TRY(srlm_arena_alloc(kd->arena, srlm_op_kl_scratch_bytes(tm->ctx, tm->R, (int)V), &kd->kl_scratch));
+    uint64_t scratch = kd->K ? srlm_op_kl_topk_scratch_bytes(tm->ctx, tm->R, (int)V, kd->K)
+                             : srlm_op_kl_scratch_bytes(tm->ctx, tm->R, (int)V);
+    SRLM_TRY(srlm_arena_alloc(kd->arena, scratch, &kd->kl_scratch));
     tm->ce_scale = kd->alpha;
     tm->chunk_hook = hook;
     tm->chunk_user = kd;
