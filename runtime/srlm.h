@@ -460,6 +460,9 @@ typedef struct srlm_batch {
     float *weights;    /* (B,T) loss weight of the prediction at t */
     int32_t *seg;      /* (B,T) segment per token: attention only within a segment */
     int32_t *pos;      /* (B,T) RoPE position, 0 at each segment start */
+    int32_t *sample;   /* (B,T) the sample a token belongs to (train index, or the train count
+                        * + eval index; its offset there is pos), -1 for padding and masked
+                        * (MEAP) sequences: top-k teacher files are looked up by it */
     size_t n_loss;     /* weights summed */
     size_t cap;
 } srlm_batch;
@@ -897,7 +900,7 @@ srlm_status srlm_bench_tree(srlm_ctx *ctx, FILE *out, const char *model, const s
  * schedule, metrics in OUT/run.db, atomic checkpoints OUT/step-N (an HF folder + optimizer/
  * + state.json; OUT/latest names the newest) and bit-exact resume. */
 typedef struct srlm_train_options {
-    const char *mode;        /* "sft" or "pretrain" */
+    const char *mode;        /* "sft", "pretrain" or "kd" (SFT data, distillation loss) */
     const char *model_dir;   /* base model folder (tokenizer and, unless init_from, weights) */
     const char *init_from;   /* start from these weights (a checkpoint folder), or NULL */
     const char *data, *eval_data, *out, *resume;
@@ -915,6 +918,13 @@ typedef struct srlm_train_options {
     const char *meap_layout; /* "separate" or "concat" */
     int32_t mask_id;         /* -1: the last embedding row */
     uint64_t seed;
+    /* knowledge distillation (mode "kd"): loss = kd_alpha CE + (1 - kd_alpha) kd_temp^2 KL on
+     * the same loss-weighted tokens, KL(teacher||student) or with kd_reverse KL(student||teacher),
+     * both at temperature kd_temp; the teacher a model folder (frozen, f16, same device, logits
+     * on the fly) or a top-k file of `srlm teacher` (teacher_logits). */
+    const char *teacher, *teacher_logits;
+    float kd_alpha, kd_temp; /* 0.5, 1 */
+    int kd_reverse;
 } srlm_train_options;
 
 void srlm_train_options_default(srlm_train_options *o);
@@ -922,6 +932,25 @@ void srlm_train_options_default(srlm_train_options *o);
  * (naming file and line), a plan that does not fit (with the plan), NaN/Inf loss (the last
  * good checkpoint is kept), device and I/O errors. */
 srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log);
+
+/* ---- Top-k teacher files (`srlm teacher`, runtime/train/teacher_file.c) -----------------
+ * A teacher too big to share the device with its student runs once over the data and stores
+ * each position's top K token ids and logits (format in runtime/train/teacher_file.h: magic,
+ * version, K, V, seq, temperature, sample counts, a hash of the rendered samples); `srlm
+ * train kd --teacher-logits FILE` distils from it with one bucket for the remaining mass. The
+ * data options must be the training run's: same data file, --seq, --seed and evaluation
+ * split (batch size and packing do not matter). */
+typedef struct srlm_teacher_options {
+    const char *model_dir, *data, *eval_data, *out;
+    int seq, topk;           /* 512, 64 */
+    float temp;              /* 1: the temperature of the stored log-sum-exps (= --kd-temp) */
+    double eval_fraction;
+    uint64_t seed;           /* 1234, the trainer's default */
+} srlm_teacher_options;
+void srlm_teacher_options_default(srlm_teacher_options *o);
+/* Writes o->out atomically (o->out.tmp, fsync, rename). Errors: data and model errors as
+ * srlm_train_run's, SRLM_ERR_INVALID for a bad K or temperature, SRLM_ERR_IO. */
+srlm_status srlm_teacher_topk_write(srlm_ctx *ctx, const srlm_teacher_options *o, FILE *log);
 
 #ifdef __cplusplus
 }

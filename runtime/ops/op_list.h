@@ -61,6 +61,10 @@
     SRLM_OP(KL_DIV_F32, spv_kl_div_f32) \
     SRLM_OP(KL_SUM_F32, spv_kl_sum_f32) \
     SRLM_OP(KL_GRAD_F32, spv_kl_grad_f32) \
+    SRLM_OP(KL_TOPK_STATS_F32, spv_kl_topk_stats_f32) \
+    SRLM_OP(KL_TOPK_ROW_F32, spv_kl_topk_row_f32) \
+    SRLM_OP(KL_TOPK_GRAD_REST_F32, spv_kl_topk_grad_rest_f32) \
+    SRLM_OP(KL_TOPK_GRAD_TOP_F32, spv_kl_topk_grad_top_f32) \
     SRLM_OP(ADAMW_STEP_F32, spv_adamw_step_f32) \
     SRLM_OP(ADAMW_CLIP_F32, spv_adamw_clip_f32) \
     SRLM_OP(KV_APPEND, spv_kv_append) \

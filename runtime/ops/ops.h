@@ -294,6 +294,15 @@ srlm_status srlm_op_crossentropy(srlm_cmd *c, srlm_buf loss, srlm_buf logprob, s
  * caller's, folded into scale. student, teacher (N,V) f32; weights (N) f32. */
 srlm_status srlm_op_kl(srlm_cmd *c, srlm_buf kl, srlm_buf scratch, srlm_buf student, srlm_buf teacher, srlm_buf weights,
                        int N, int V, float tau, int dir, float scale, int grad);
+/* KL to a teacher known by its top K entries per row (shaders/kl_topk.comp), as
+ * srlm_ref_kl_topk_fwd/_bwd: ids (N,K) int32 distinct in [0,V), tlogp (N,K) the teacher's
+ * log-probabilities at temperature tau; a row whose ids[0] is negative has no teacher entry
+ * (kl 0, zero gradient). kl (N) gets the unweighted KL_n over the K+1 buckets. grad != 0:
+ * student is OVERWRITTEN in place by the gradient times scale * w / tau (the tau^2 of
+ * distillation is the caller's, in scale). scratch >= srlm_op_kl_topk_scratch_bytes. */
+uint64_t srlm_op_kl_topk_scratch_bytes(const srlm_ctx *ctx, int N, int V, int K);
+srlm_status srlm_op_kl_topk(srlm_cmd *c, srlm_buf kl, srlm_buf scratch, srlm_buf student, srlm_buf ids, srlm_buf tlogp,
+                            srlm_buf weights, int N, int V, int K, float tau, int dir, float scale, int grad);
 
 /* ---- AdamW and gradient clipping (ops_adamw.c, shaders/adamw.comp). ----
  * The values that change per step live in a parameter block of SRLM_ADAMW_PARAM_FLOATS

@@ -102,6 +102,12 @@ typedef struct srlm_push_loss {
     uint32_t b[8];
 } srlm_push_loss;
 _Static_assert(sizeof(srlm_push_loss) == 68, "loss push constants");
+/* kl_topk.comp: the loss constants followed by K, the teacher entries per row. */
+typedef struct srlm_push_kl_topk {
+    srlm_push_loss l;
+    uint32_t K;
+} srlm_push_kl_topk;
+_Static_assert(sizeof(srlm_push_kl_topk) == 72, "kl_topk push constants");
 
 /* adamw.comp: n elements of this piece, the constant hyper-parameters, decay flag, hb the
  * float index of the parameter block inside its window, max_norm for CLIP. */
