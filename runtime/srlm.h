@@ -155,12 +155,21 @@ uint64_t srlm_model_param_count_of(const srlm_model *m);
  * one). One forward pass per step for the whole batch. Not thread-safe. */
 typedef struct srlm_engine srlm_engine;
 
+/* Storage of the KV cache. f16 halves the cache's memory and read traffic; f32 keeps K and V
+ * exactly as computed (the f16 rounding costs ~1e-4 relative logit error on 24 layers). */
+typedef enum srlm_kv_dtype {
+    SRLM_KV_AUTO = 0, /* f32 when the model's weights are stored f32, else f16 */
+    SRLM_KV_F16 = 1,
+    SRLM_KV_F32 = 2,
+} srlm_kv_dtype;
+
 typedef struct srlm_engine_options {
     int max_seqs;        /* sequences alive at once (default 1) */
     int max_ctx;         /* positions per sequence (default 2048) */
     int max_step_tokens; /* tokens per forward pass; longer prompts are chunked (default 256) */
     int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
     int block;           /* tokens per KV block (default 16) */
+    srlm_kv_dtype kv_dtype; /* KV cache storage (default SRLM_KV_AUTO) */
 } srlm_engine_options;
 
 void srlm_engine_options_default(srlm_engine_options *o);
@@ -173,6 +182,8 @@ int srlm_engine_max_seqs(const srlm_engine *e);
 int srlm_engine_max_ctx(const srlm_engine *e);
 int srlm_engine_free_blocks(const srlm_engine *e);
 uint64_t srlm_engine_tokens_processed(const srlm_engine *e);
+/* The KV cache storage the engine chose (SRLM_KV_F16 or SRLM_KV_F32, never AUTO). */
+srlm_kv_dtype srlm_engine_kv_dtype(const srlm_engine *e);
 
 srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
 /* A new sequence sharing `parent`'s prefix (full KV blocks shared, the partial one copied). */

@@ -25,6 +25,7 @@ int cmd_chat(int argc, char **argv) {
     const char *system = NULL, *v;
     int ctx_len = 4096;
     srlm_dtype dtype = SRLM_DTYPE_F16;
+    srlm_kv_dtype kv_dtype = SRLM_KV_AUTO;
     for (int i = 1; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &cc)) continue;
         if (cli_opt(argc, argv, &i, "--system", &v)) system = v;
@@ -34,8 +35,10 @@ int cmd_chat(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "-n", &v)) sp.max_tokens = (int32_t)cli_parse_int("-n", v, 1, 1 << 20);
         else if (cli_opt(argc, argv, &i, "--ctx", &v)) ctx_len = (int)cli_parse_int("--ctx", v, 64, 1 << 20);
         else if (cli_opt(argc, argv, &i, "--dtype", &v)) dtype = cli_parse_dtype("--dtype", v);
+        else if (cli_opt(argc, argv, &i, "--kv-dtype", &v)) kv_dtype = cli_parse_kv_dtype("--kv-dtype", v);
         else if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) {
             printf("usage: srlm chat -m MODEL [--system TEXT] [--temp T] [--top-p P] [--top-k K] [-n N] [--ctx N] [--seed S]\n"
+                   "  [--dtype f32|f16] [--kv-dtype f32|f16|auto]  KV cache storage (default auto: f32 with --dtype f32, else f16)\n"
                    "  type a message and press enter; /reset clears the history; /quit leaves\n");
             return 0;
         } else return cli_usage_error("chat", "unknown argument '%s'", argv[i]);
@@ -61,6 +64,7 @@ int cmd_chat(int argc, char **argv) {
         srlm_engine_options eo;
         srlm_engine_options_default(&eo);
         eo.max_ctx = ctx_len;
+        eo.kv_dtype = kv_dtype;
         st = srlm_engine_create(m, &eo, &e);
     }
     if (st) {

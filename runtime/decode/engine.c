@@ -38,11 +38,16 @@ void srlm_engine_options_default(srlm_engine_options *o) {
     o->max_step_tokens = 256;
     o->max_out = 0;
     o->block = 16;
+    o->kv_dtype = SRLM_KV_AUTO;
 }
 
 uint64_t srlm_engine_kv_bytes(const srlm_model_config *cfg, int num_blocks, int block) {
+    return srlm_engine_kv_bytes_dt(cfg, num_blocks, block, SRLM_KV_F16);
+}
+
+uint64_t srlm_engine_kv_bytes_dt(const srlm_model_config *cfg, int num_blocks, int block, srlm_kv_dtype dt) {
     return 2ull * (uint64_t)cfg->num_hidden_layers * (uint64_t)num_blocks * (uint64_t)cfg->num_key_value_heads *
-           (uint64_t)block * (uint64_t)cfg->head_dim * 2;
+           (uint64_t)block * (uint64_t)cfg->head_dim * (dt == SRLM_KV_F32 ? 4 : 2);
 }
 
 srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *opts, srlm_engine **out) {
@@ -53,6 +58,9 @@ srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *opts, s
     if (o.max_seqs < 1 || o.max_ctx < 1 || o.max_step_tokens < 1 || o.block < 1)
         return srlm_errorf(SRLM_ERR_INVALID, "engine: sequences %d, context %d, step tokens %d and block %d must be positive",
                            o.max_seqs, o.max_ctx, o.max_step_tokens, o.block);
+    if (o.kv_dtype != SRLM_KV_AUTO && o.kv_dtype != SRLM_KV_F16 && o.kv_dtype != SRLM_KV_F32)
+        return srlm_errorf(SRLM_ERR_INVALID, "engine: unknown KV cache dtype %d", (int)o.kv_dtype);
+    if (o.kv_dtype == SRLM_KV_AUTO) o.kv_dtype = m->wdtype == SRLM_DTYPE_F32 ? SRLM_KV_F32 : SRLM_KV_F16;
     if (o.max_out <= 0) o.max_out = o.max_seqs > 32 ? o.max_seqs : 32;
     if (o.max_out < o.max_seqs) o.max_out = o.max_seqs;
     if (o.max_step_tokens < o.max_out) o.max_step_tokens = o.max_out;
@@ -67,12 +75,12 @@ srlm_status srlm_engine_create(srlm_model *m, const srlm_engine_options *opts, s
     srlm_kv_config kc = {.n_layers = (uint32_t)cfg->num_hidden_layers, .NKV = (uint32_t)cfg->num_key_value_heads,
                          .HS = (uint32_t)cfg->head_dim, .block_size = (uint32_t)o.block,
                          .num_blocks = (uint32_t)o.max_seqs * (max_blocks + 1), .max_seqs = (uint32_t)o.max_seqs,
-                         .max_blocks = max_blocks};
-    uint64_t kv_bytes = srlm_engine_kv_bytes(cfg, (int)kc.num_blocks, o.block);
+                         .max_blocks = max_blocks, .kv_f32 = o.kv_dtype == SRLM_KV_F32};
+    uint64_t kv_bytes = srlm_engine_kv_bytes_dt(cfg, (int)kc.num_blocks, o.block, o.kv_dtype);
     srlm_status st = srlm_arena_create(e->ctx, "kv-cache", kv_bytes + (1u << 20), &e->kv_arena);
     if (!st) st = srlm_kv_cache_create(e->ctx, e->kv_arena, &kc, &e->kv);
-    if (st) st = srlm_status_wrap(st, "KV cache (%d sequences x %d positions, %.1f MiB): ", o.max_seqs, o.max_ctx,
-                                  kv_bytes / 1048576.0);
+    if (st) st = srlm_status_wrap(st, "KV cache (%d sequences x %d positions, %s, %.1f MiB): ", o.max_seqs, o.max_ctx,
+                                  o.kv_dtype == SRLM_KV_F32 ? "f32" : "f16", kv_bytes / 1048576.0);
     if (!st) st = srlm_fwd_plan_create(e->ctx, m, e->kv, o.max_step_tokens, o.max_out, &e->plan);
     if (!st) st = srlm_cmd_create(e->ctx, &e->copy_cmd);
     if (st) {
@@ -99,6 +107,7 @@ int srlm_engine_max_seqs(const srlm_engine *e) { return e->o.max_seqs; }
 int srlm_engine_max_ctx(const srlm_engine *e) { return (int)(e->kv->cfg.max_blocks * e->kv->cfg.block_size); }
 int srlm_engine_free_blocks(const srlm_engine *e) { return (int)srlm_kv_free_blocks(e->kv); }
 uint64_t srlm_engine_tokens_processed(const srlm_engine *e) { return e->tokens_processed; }
+srlm_kv_dtype srlm_engine_kv_dtype(const srlm_engine *e) { return e->o.kv_dtype; }
 
 static bool seq_live(const srlm_engine *e, int id) { return id >= 0 && id < e->o.max_seqs && e->kv->active[id]; }
 

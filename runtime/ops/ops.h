@@ -127,15 +127,19 @@ srlm_status srlm_op_embedding_fwd(srlm_cmd *c, srlm_buf y, srlm_buf ids, srlm_bu
  * dwte (V,C) f32, dy (N,C), ids (N). */
 srlm_status srlm_op_embedding_bwd(srlm_cmd *c, srlm_buf dwte, srlm_buf dy, srlm_buf ids, int N, int V, int C);
 /* ---- paged KV cache and attention (ops_attn.c) ----
- * The cache of one layer is two pools (K and V) of f16 halves stored two per uint, layout
- * [num_blocks][NKV][BS][HS]; a sequence's position t is row t % BS of block
- * block_table[seq * max_blocks + t / BS]. Slot = block * BS + row. */
+ * The cache of one layer is two pools (K and V) of f16 halves stored two per uint, or of f32
+ * (the _dt forms with kv_f32, dims.kv_f32), layout [num_blocks][NKV][BS][HS]; a sequence's
+ * position t is row t % BS of block block_table[seq * max_blocks + t / BS]. Slot = block *
+ * BS + row. */
 
 /* Writes T new tokens' K and V into the pools at slot[t] (round to nearest even; slot < 0 is
  * skipped). kcache, vcache: (num_blocks,NKV,BS,HS) halves; k, v: (T,NKV,HS) f32; slot: (T)
  * int32. HS even. Errors: SRLM_ERR_INVALID for sizes or buffers too small. */
 srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
                               uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks);
+/* The same; kv_f32 != 0: the pools hold f32 and the values are copied unrounded. */
+srlm_status srlm_op_kv_append_dt(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
+                                 uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks, uint32_t kv_f32);
 
 /* Shapes of one attn_paged call. */
 typedef struct srlm_attn_dims {
@@ -146,6 +150,7 @@ typedef struct srlm_attn_dims {
     uint32_t num_seqs;    /* rows of the block table */
     uint32_t max_blocks;  /* block-table row length */
     uint32_t max_ctx;     /* an upper bound of qpos + 1 over the rows: sizes the context split */
+    uint32_t kv_f32;      /* 0: the pools hold f16; 1: f32 */
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
