@@ -170,6 +170,10 @@ typedef struct srlm_engine_options {
     int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
     int block;           /* tokens per KV block (default 16) */
     srlm_kv_dtype kv_dtype; /* KV cache storage (default SRLM_KV_AUTO) */
+    int host_select;     /* 1: srlm_generate always reads whole logit rows back and selects on
+                            the host; 0 (default): greedy and top-k rows without repetition
+                            penalty get their best ids, log-sum-exp and entropy from the
+                            device (same tokens, O(k) read-back per row instead of V) */
 } srlm_engine_options;
 
 void srlm_engine_options_default(srlm_engine_options *o);

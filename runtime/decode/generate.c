@@ -101,6 +101,21 @@ static void flush_text(gen_seq *g, int index, srlm_gen_stream_fn stream, void *u
     g->emitted = g->n_text;
 }
 
+/* Device selection for the rows of a step (sequence indices rows[0..nrows)): the k every row
+ * can be sampled from, or 0 when some row needs its full logits. */
+static int step_select_k(srlm_engine *e, const gen_seq *gs, const int *rows, int nrows, const srlm_sample_params *params, int V,
+                         float *invt) {
+    int max_k = srlm_engine_select_max_k(e), k = 0;
+    for (int r = 0; r < nrows && max_k > 0; r++) {
+        const srlm_sample_params *p = &params[rows[r]];
+        int need = srlm_sampler_select_k(p, gs[rows[r]].n_hist, V, max_k);
+        if (need < 1) return 0;
+        k = need > k ? need : k;
+        invt[r] = p->temperature == 0.0f ? 1.0f : 1.0f / p->temperature; /* the sampler's y */
+    }
+    return k;
+}
+
 void srlm_gen_result_free(srlm_gen_result *r) {
     if (!r) return;
     free(r->tokens), free(r->logprob), free(r->logprob_sampled), free(r->entropy), free(r->text);
@@ -127,11 +142,16 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     int *ids = calloc((size_t)n, sizeof *ids), *counts = calloc((size_t)n, sizeof *counts), *rows = calloc((size_t)n, sizeof *rows);
     int32_t *toks = calloc((size_t)n, sizeof *toks);
     float *logits = malloc((size_t)n * (size_t)V * sizeof(float));
+    /* device selection per row: best ids, their logits, {lse, entropy}, 1/temperature */
+    int32_t *sel_ids = malloc((size_t)n * SRLM_LOGIT_TOPK_MAX * sizeof(int32_t));
+    float *sel_x = malloc((size_t)n * SRLM_LOGIT_TOPK_MAX * sizeof(float)), *sel_st = malloc((size_t)n * 2 * sizeof(float));
+    float *invt = malloc((size_t)n * sizeof(float));
+    int sel_k = 0;
     srlm_sample_seq *ss = calloc((size_t)n, sizeof *ss);
     srlm_sample_out *so = calloc((size_t)n, sizeof *so);
     srlm_sampler *sampler = NULL;
     srlm_status st = NULL;
-    if (!gs || !caps || !ids || !counts || !rows || !toks || !logits || !ss || !so)
+    if (!gs || !caps || !ids || !counts || !rows || !toks || !logits || !ss || !so || !sel_ids || !sel_x || !sel_st || !invt)
         st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for generation");
     if (!st) st = srlm_sampler_create(V, &sampler);
     size_t total_prompt = 0;
@@ -162,7 +182,9 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
             counts[i] = (int)n_prompts[i];
             rows[i] = i;
         }
-        st = srlm_engine_step(e, n, ids, counts, flat, 0, logits);
+        sel_k = step_select_k(e, gs, rows, n, params, V, invt);
+        st = sel_k ? srlm_engine_step_select(e, n, ids, counts, flat, sel_k, invt, sel_ids, sel_x, sel_st)
+                   : srlm_engine_step(e, n, ids, counts, flat, 0, logits);
     }
     free(flat);
     double t1 = now_s();
@@ -181,7 +203,8 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                                       .history = g->hist, .n_history = g->n_hist,
                                       .n_generated = (int32_t)results[rows[k]].n_tokens};
         }
-        st = srlm_sampler_sample(sampler, logits, nrows, ss, so);
+        st = sel_k ? srlm_sampler_sample_select(sampler, nrows, sel_k, sel_ids, sel_x, sel_st, ss, so)
+                   : srlm_sampler_sample(sampler, logits, nrows, ss, so);
         int next = 0;
         for (int k = 0; !st && k < nrows; k++) {
             int i = rows[k];
@@ -218,7 +241,9 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         }
         nrows = next;
         if (!st && nrows > 0) {
-            st = srlm_engine_step(e, nrows, ids, counts, toks, 0, logits);
+            sel_k = step_select_k(e, gs, rows, nrows, params, V, invt);
+            st = sel_k ? srlm_engine_step_select(e, nrows, ids, counts, toks, sel_k, invt, sel_ids, sel_x, sel_st)
+                       : srlm_engine_step(e, nrows, ids, counts, toks, 0, logits);
             decoded += (uint64_t)nrows;
         }
     }
@@ -244,5 +269,6 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         for (int i = 0; i < n; i++) srlm_gen_result_free(&results[i]);
     srlm_sampler_destroy(sampler);
     free(gs), free(caps), free(ids), free(counts), free(rows), free(toks), free(logits), free(ss), free(so);
+    free(sel_ids), free(sel_x), free(sel_st), free(invt);
     return st;
 }
