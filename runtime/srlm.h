@@ -194,6 +194,12 @@ srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
 srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child);
 void srlm_engine_seq_free(srlm_engine *e, int id);
 int srlm_engine_seq_len(const srlm_engine *e, int id); /* -1 for a dead id */
+/* Keeps the first len cached tokens of sequence id (0 <= len <= its length), so that it can
+ * be extended with other tokens from there (e.g. a conversation whose re-rendered text only
+ * shares a prefix with what was generated). A partial last block shared with a fork is
+ * copied first. Errors: SRLM_ERR_INVALID (dead id, len out of range), SRLM_ERR_DEVICE_OOM (no
+ * block for that copy; nothing changed); device errors leave the sequence unspecified. */
+srlm_status srlm_engine_seq_truncate(srlm_engine *e, int id, int len);
 
 /* Appends n_tokens[i] tokens (concatenated in `tokens`) to sequence seq_ids[i] for each of
  * the n sequences and runs the forward pass (prefill, extend and decode mixed; chunked when
@@ -389,6 +395,18 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                           const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
                           srlm_gen_result *results, srlm_gen_stats *stats);
 void srlm_gen_result_free(srlm_gen_result *r);
+/* srlm_generate for one prompt on an existing sequence `seq` whose KV cache already holds
+ * the first c = srlm_engine_seq_len(e, seq) tokens of ids (the caller's promise; c < n_ids):
+ * only ids[c..n_ids) are prefilled; sampling sees the whole of ids as history and positions
+ * (so the tokens equal those of srlm_generate on ids from an empty cache, up to the
+ * rounding differences of cached decode vs. prefill arithmetic). The sequence is kept: on
+ * return it holds ids plus every generated token but the last (which was sampled, never
+ * fed back). stats->prefill_tokens counts the new tokens only. Errors: as srlm_generate,
+ * SRLM_ERR_INVALID for a dead sequence or c >= n_ids; after an error the sequence's cache
+ * is unspecified (truncate or free it). */
+srlm_status srlm_generate_continue(srlm_engine *e, const srlm_tokenizer *tok, int seq, const int32_t *ids, size_t n_ids,
+                                   const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                                   srlm_gen_result *result, srlm_gen_stats *stats);
 
 /* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
 typedef struct srlm_bench_model_opts {

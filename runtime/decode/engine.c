@@ -160,6 +160,19 @@ srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child) {
     return NULL;
 }
 
+srlm_status srlm_engine_seq_truncate(srlm_engine *e, int id, int len) {
+    if (!seq_live(e, id)) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d does not exist", id);
+    if (len < 0) return srlm_errorf(SRLM_ERR_INVALID, "sequence %d: cannot keep %d tokens", id, len);
+    SRLM_TRY(srlm_cmd_begin(e->copy_cmd));
+    srlm_status st = srlm_kv_seq_truncate(e->kv, e->copy_cmd, (uint32_t)id, (uint32_t)len);
+    srlm_status end = srlm_cmd_end(e->copy_cmd);
+    if (st || end) {
+        srlm_status_free(end);
+        return st ? st : srlm_errorf(SRLM_ERR_VULKAN, "recording the truncate copy failed");
+    }
+    return srlm_status_wrap(srlm_cmd_run(e->copy_cmd), "truncating sequence %d: ", id);
+}
+
 /* The recorded command for a step shape, recording it on first use (LRU of a few). */
 static srlm_status step_cmd(srlm_engine *e, int T, int n_out, int k, srlm_cmd **out) {
     recorded *victim = &e->rec[0];

@@ -22,6 +22,8 @@ typedef struct gen_seq {
     int32_t *hist;             /* prompt + generated ids */
     size_t n_hist, cap_hist;
     size_t n_prompt;
+    size_t n_cached;           /* prompt tokens already in the cache (continue) */
+    bool keep;                 /* an existing sequence: not freed at the end */
     char *text;                /* generated text */
     size_t n_text, cap_text, emitted;
     srlm_detokenizer *detok;
@@ -122,9 +124,11 @@ void srlm_gen_result_free(srlm_gen_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
-                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
-                          srlm_gen_result *results, srlm_gen_stats *stats) {
+/* The generation loop. seq_in: NULL, or one existing sequence per prompt whose cache holds a
+ * prefix of it (only the rest is prefilled; the sequence is kept at the end). */
+static srlm_status generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                            const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                            srlm_gen_result *results, srlm_gen_stats *stats, const int *seq_in) {
     const srlm_model *m = srlm_engine_model(e);
     int V = m->cfg.vocab_size;
     if (n < 1 || n > srlm_engine_max_seqs(e))
@@ -162,13 +166,24 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         if (st) break;
         memcpy(g->hist, prompts[i], n_prompts[i] * sizeof(int32_t));
         g->n_hist = g->n_prompt = n_prompts[i];
-        total_prompt += n_prompts[i];
+        total_prompt += n_prompts[i]; /* an upper bound of the new tokens */
         if (tok) st = srlm_detokenizer_create(tok, SRLM_DECODE_SKIP_SPECIAL, &g->detok);
         if (!st && params[i].n_stop_strings > 0)
             st = srlm_tagmatch_create(params[i].stop_strings, NULL, params[i].n_stop_strings, &g->stops);
-        if (!st) st = srlm_engine_seq_new(e, &g->id);
+        if (!st && seq_in) {
+            int c = srlm_engine_seq_len(e, seq_in[i]);
+            if (c < 0) st = srlm_errorf(SRLM_ERR_INVALID, "generate: sequence %d does not exist", seq_in[i]);
+            else if ((size_t)c >= n_prompts[i])
+                st = srlm_errorf(SRLM_ERR_INVALID, "generate: sequence %d already caches %d of the %zu tokens given (nothing new)",
+                                 seq_in[i], c, n_prompts[i]);
+            else g->n_cached = (size_t)c;
+        } else if (!st) {
+            st = srlm_engine_seq_new(e, &g->id);
+        }
         g->live = true;
     }
+    if (!st && seq_in)
+        for (int i = 0; i < n; i++) gs[i].id = seq_in[i], gs[i].keep = true;
     /* prefill: every prompt in one step */
     int32_t *flat = st ? NULL : malloc(total_prompt * sizeof(int32_t));
     if (!st && !flat) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for prompts");
@@ -176,10 +191,11 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     if (!st) {
         size_t off = 0;
         for (int i = 0; i < n; i++) {
-            memcpy(flat + off, prompts[i], n_prompts[i] * sizeof(int32_t));
-            off += n_prompts[i];
+            size_t c = gs[i].n_cached, k = n_prompts[i] - c;
+            memcpy(flat + off, prompts[i] + c, k * sizeof(int32_t));
+            off += k;
             ids[i] = gs[i].id;
-            counts[i] = (int)n_prompts[i];
+            counts[i] = (int)k;
             rows[i] = i;
         }
         sel_k = step_select_k(e, gs, rows, n, params, V, invt);
@@ -188,6 +204,7 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     }
     free(flat);
     double t1 = now_s();
+    for (int i = 0; !st && i < n; i++) total_prompt -= gs[i].n_cached;
     if (stats) {
         stats->prefill_tokens = total_prompt;
         stats->prefill_seconds = t1 - t0;
@@ -263,7 +280,7 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         free(g->hist);
         srlm_detokenizer_destroy(g->detok);
         srlm_tagmatch_destroy(g->stops);
-        if (g->id >= 0) srlm_engine_seq_free(e, g->id);
+        if (g->id >= 0 && !g->keep) srlm_engine_seq_free(e, g->id);
     }
     if (st)
         for (int i = 0; i < n; i++) srlm_gen_result_free(&results[i]);
@@ -271,4 +288,16 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     free(gs), free(caps), free(ids), free(counts), free(rows), free(toks), free(logits), free(ss), free(so);
     free(sel_ids), free(sel_x), free(sel_st), free(invt);
     return st;
+}
+
+srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                          srlm_gen_result *results, srlm_gen_stats *stats) {
+    return generate(e, tok, n, prompts, n_prompts, params, stream, user, results, stats, NULL);
+}
+
+srlm_status srlm_generate_continue(srlm_engine *e, const srlm_tokenizer *tok, int seq, const int32_t *ids, size_t n_ids,
+                                   const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                                   srlm_gen_result *result, srlm_gen_stats *stats) {
+    return generate(e, tok, 1, &ids, &n_ids, params, stream, user, result, stats, &seq);
 }

@@ -185,6 +185,43 @@ srlm_status srlm_kv_seq_extend(srlm_kv_cache *kv, uint32_t seq, uint32_t k, int3
     return NULL;
 }
 
+srlm_status srlm_kv_seq_truncate(srlm_kv_cache *kv, srlm_cmd *c, uint32_t seq, uint32_t len) {
+    SRLM_TRY(check_seq(kv, seq, "truncate"));
+    uint32_t BS = kv->cfg.block_size, nb = kv->nblocks[seq], keep = (len + BS - 1) / BS;
+    if (len > kv->len[seq])
+        return srlm_errorf(SRLM_ERR_INVALID, "kv cache truncate: sequence %u holds %u tokens, cannot keep %u", seq, kv->len[seq], len);
+    int32_t *row = kv->table + (size_t)seq * kv->cfg.max_blocks;
+    bool cow = len % BS != 0 && kv->refs[row[keep - 1]] > 1;
+    if (cow && kv->ctx && !c) return srlm_errorf(SRLM_ERR_INVALID, "kv cache truncate: a command buffer is needed to copy the last block");
+    if (cow && !kv->nfree)
+        return srlm_errorf(SRLM_ERR_DEVICE_OOM, "kv cache truncate of sequence %u: no free block for the copy of its shared last block", seq);
+    if (cow) {
+        int32_t old = row[keep - 1], b = take_block(kv);
+        if (kv->ctx) {
+            uint64_t bytes = (uint64_t)kv->cfg.NKV * BS * kv->cfg.HS * (kv->cfg.kv_f32 ? 4 : 2);
+            srlm_status st = NULL;
+            for (uint32_t l = 0; !st && l < kv->cfg.n_layers; l++) {
+                st = srlm_cmd_copy(c, srlm_buf_slice(kv->k[l], (uint64_t)b * bytes, bytes), srlm_buf_slice(kv->k[l], (uint64_t)old * bytes, bytes), bytes);
+                if (!st)
+                    st = srlm_cmd_copy(c, srlm_buf_slice(kv->v[l], (uint64_t)b * bytes, bytes), srlm_buf_slice(kv->v[l], (uint64_t)old * bytes, bytes), bytes);
+            }
+            if (st) {
+                unref(kv, b);
+                return srlm_status_wrap(st, "kv cache truncate: ");
+            }
+        }
+        row[keep - 1] = b;
+        unref(kv, old);
+    }
+    for (uint32_t i = keep; i < nb; i++) {
+        unref(kv, row[i]);
+        row[i] = -1;
+    }
+    kv->nblocks[seq] = keep;
+    kv->len[seq] = len;
+    return NULL;
+}
+
 uint32_t srlm_kv_seq_len(const srlm_kv_cache *kv, uint32_t seq) {
     return seq < kv->cfg.max_seqs && kv->active[seq] ? kv->len[seq] : 0;
 }

@@ -59,6 +59,13 @@ srlm_status srlm_kv_seq_fork(srlm_kv_cache *kv, srlm_cmd *c, uint32_t parent, ui
  * to pos[i] (either may be NULL). Errors: SRLM_ERR_DEVICE_OOM when the pool has too few free
  * blocks, SRLM_ERR_INVALID past max_blocks; on error nothing changes. */
 srlm_status srlm_kv_seq_extend(srlm_kv_cache *kv, uint32_t seq, uint32_t k, int32_t *slots, int32_t *pos);
+/* Shortens `seq` to its first len tokens (len <= its length): blocks past them lose this
+ * sequence's reference; when the new last block is partial and shared (a fork's prefix), it
+ * is first copied into a fresh block (copy of every layer recorded into `c`, as for fork;
+ * submit c before appending), since appends will overwrite its rows past len. Errors:
+ * SRLM_ERR_INVALID (not in use, len too large, no c with a device), SRLM_ERR_DEVICE_OOM (no
+ * free block for the copy); on error nothing changes. */
+srlm_status srlm_kv_seq_truncate(srlm_kv_cache *kv, srlm_cmd *c, uint32_t seq, uint32_t len);
 /* Tokens cached for a sequence (0 for a free slot). */
 uint32_t srlm_kv_seq_len(const srlm_kv_cache *kv, uint32_t seq);
 /* Sequences holding block b. */
