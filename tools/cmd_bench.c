@@ -11,7 +11,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
-               "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
+               "decode/prefill: --batch B, --ctx N (context reserved), --fill N (positions\n"
+               "  prefilled before timing; default ctx - steps), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
 }
 
@@ -35,6 +36,7 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
