@@ -14,6 +14,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_teacher(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -32,7 +33,8 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
     {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer | tree", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
-    {"train", "train a model: sft | pretrain (MEAP, checkpoints, resume)", cmd_train},
+    {"train", "train a model: sft | kd | pretrain (MEAP, distillation, checkpoints, resume)", cmd_train},
+    {"teacher", "store a teacher's top-k logits per position for `train kd --teacher-logits`", cmd_teacher},
     {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
