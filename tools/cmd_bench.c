@@ -10,6 +10,7 @@ int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
+               "       srlm bench tree -m MODEL [--leaves N] [--half TOKENS] [--repeats N] [--dtype f32|f16]\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (context reserved), --fill N (positions\n"
                "  prefilled before timing; default ctx - steps), --steps N, --prompt N (prefill length),\n"
@@ -28,6 +29,8 @@ int cmd_bench(int argc, char **argv) {
     const char *only = NULL, *v;
     srlm_bench_model_opts mo;
     srlm_bench_model_opts_default(&mo);
+    srlm_bench_tree_opts to;
+    srlm_bench_tree_opts_default(&to);
     for (int i = 2; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &common)) continue;
         if (cli_opt(argc, argv, &i, "--min-time", &v)) { bo.min_seconds = cli_parse_double("--min-time", v); continue; }
@@ -38,12 +41,15 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
-        if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
+        if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = to.dtype = cli_parse_dtype("--dtype", v); continue; }
+        if (cli_opt(argc, argv, &i, "--leaves", &v)) { to.leaves = (int)cli_parse_int("--leaves", v, 2, 64); continue; }
+        if (cli_opt(argc, argv, &i, "--half", &v)) { to.half = (int)cli_parse_int("--half", v, 8, 1 << 16); continue; }
+        if (cli_opt(argc, argv, &i, "--repeats", &v)) { to.repeats = (int)cli_parse_int("--repeats", v, 1, 100); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
         return cli_usage_error("bench", "unknown argument '%s'", argv[i]);
     }
-    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill");
+    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill") || !strcmp(what, "tree");
     if (model_bench && !common.model) return cli_usage_error("bench", "%s needs -m MODEL", what);
     if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul") && !model_bench) {
         usage(stderr);
@@ -56,6 +62,7 @@ int cmd_bench(int argc, char **argv) {
     else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "membw")) st = srlm_bench_membw(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "decode")) st = srlm_bench_decode(ctx, stdout, common.model, &mo, NULL);
+    else if (!strcmp(what, "tree")) st = srlm_bench_tree(ctx, stdout, common.model, &to);
     else st = srlm_bench_prefill(ctx, stdout, common.model, &mo, NULL);
     srlm_ctx_profile_report(ctx, stderr);
     int verr = srlm_ctx_validation_errors(ctx);
