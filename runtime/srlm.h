@@ -155,12 +155,25 @@ uint64_t srlm_model_param_count_of(const srlm_model *m);
  * one). One forward pass per step for the whole batch. Not thread-safe. */
 typedef struct srlm_engine srlm_engine;
 
+/* Storage of the KV cache. f16 halves the cache's memory and read traffic; f32 keeps K and V
+ * exactly as computed (the f16 rounding costs ~1e-4 relative logit error on 24 layers). */
+typedef enum srlm_kv_dtype {
+    SRLM_KV_AUTO = 0, /* f32 when the model's weights are stored f32, else f16 */
+    SRLM_KV_F16 = 1,
+    SRLM_KV_F32 = 2,
+} srlm_kv_dtype;
+
 typedef struct srlm_engine_options {
     int max_seqs;        /* sequences alive at once (default 1) */
     int max_ctx;         /* positions per sequence (default 2048) */
     int max_step_tokens; /* tokens per forward pass; longer prompts are chunked (default 256) */
     int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
     int block;           /* tokens per KV block (default 16) */
+    srlm_kv_dtype kv_dtype; /* KV cache storage (default SRLM_KV_AUTO) */
+    int host_select;     /* 1: srlm_generate always reads whole logit rows back and selects on
+                            the host; 0 (default): greedy and top-k rows without repetition
+                            penalty get their best ids, log-sum-exp and entropy from the
+                            device (same tokens, O(k) read-back per row instead of V) */
 } srlm_engine_options;
 
 void srlm_engine_options_default(srlm_engine_options *o);
@@ -173,12 +186,20 @@ int srlm_engine_max_seqs(const srlm_engine *e);
 int srlm_engine_max_ctx(const srlm_engine *e);
 int srlm_engine_free_blocks(const srlm_engine *e);
 uint64_t srlm_engine_tokens_processed(const srlm_engine *e);
+/* The KV cache storage the engine chose (SRLM_KV_F16 or SRLM_KV_F32, never AUTO). */
+srlm_kv_dtype srlm_engine_kv_dtype(const srlm_engine *e);
 
 srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
 /* A new sequence sharing `parent`'s prefix (full KV blocks shared, the partial one copied). */
 srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child);
 void srlm_engine_seq_free(srlm_engine *e, int id);
 int srlm_engine_seq_len(const srlm_engine *e, int id); /* -1 for a dead id */
+/* Keeps the first len cached tokens of sequence id (0 <= len <= its length), so that it can
+ * be extended with other tokens from there (e.g. a conversation whose re-rendered text only
+ * shares a prefix with what was generated). A partial last block shared with a fork is
+ * copied first. Errors: SRLM_ERR_INVALID (dead id, len out of range), SRLM_ERR_DEVICE_OOM (no
+ * block for that copy; nothing changed); device errors leave the sequence unspecified. */
+srlm_status srlm_engine_seq_truncate(srlm_engine *e, int id, int len);
 
 /* Appends n_tokens[i] tokens (concatenated in `tokens`) to sequence seq_ids[i] for each of
  * the n sequences and runs the forward pass (prefill, extend and decode mixed; chunked when
@@ -374,6 +395,18 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                           const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
                           srlm_gen_result *results, srlm_gen_stats *stats);
 void srlm_gen_result_free(srlm_gen_result *r);
+/* srlm_generate for one prompt on an existing sequence `seq` whose KV cache already holds
+ * the first c = srlm_engine_seq_len(e, seq) tokens of ids (the caller's promise; c < n_ids):
+ * only ids[c..n_ids) are prefilled; sampling sees the whole of ids as history and positions
+ * (so the tokens equal those of srlm_generate on ids from an empty cache, up to the
+ * rounding differences of cached decode vs. prefill arithmetic). The sequence is kept: on
+ * return it holds ids plus every generated token but the last (which was sampled, never
+ * fed back). stats->prefill_tokens counts the new tokens only. Errors: as srlm_generate,
+ * SRLM_ERR_INVALID for a dead sequence or c >= n_ids; after an error the sequence's cache
+ * is unspecified (truncate or free it). */
+srlm_status srlm_generate_continue(srlm_engine *e, const srlm_tokenizer *tok, int seq, const int32_t *ids, size_t n_ids,
+                                   const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                                   srlm_gen_result *result, srlm_gen_stats *stats);
 
 /* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
 typedef struct srlm_bench_model_opts {

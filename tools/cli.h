@@ -45,6 +45,8 @@ int32_t *cli_parse_ids(const char *opt, const char *list, size_t *n);
 char *cli_read_file(const char *path, size_t *len);
 /* Parses f32 | f16 | bf16 for --dtype. */
 srlm_dtype cli_parse_dtype(const char *opt, const char *s);
+/* Parses f32 | f16 | auto for --kv-dtype (auto: f32 with f32 weights, else f16). */
+srlm_kv_dtype cli_parse_kv_dtype(const char *opt, const char *s);
 /* Prints "srlm <cmd>: <message>" to stderr, frees st, returns 1 (the exit code). */
 int cli_fail(const char *cmd, srlm_status st);
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -85,6 +85,11 @@ typedef struct srlm_push_attn_paged {
 } srlm_push_attn_paged;
 _Static_assert(sizeof(srlm_push_attn_paged) == 36, "attn_paged push constants");
 
+typedef struct srlm_push_logit_topk {
+    uint32_t rows, V, nparts, part_len, k;
+} srlm_push_logit_topk;
+_Static_assert(sizeof(srlm_push_logit_topk) == 20, "logit_topk push constants");
+
 typedef struct srlm_push_attn_combine {
     uint32_t rows, HS, nsplit;
 } srlm_push_attn_combine;
