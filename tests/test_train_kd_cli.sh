@@ -2,7 +2,7 @@
 # test_train_kd_cli.sh: `srlm train kd` and `srlm teacher` end to end on tiny models:
 #  - a random student distilled (alpha 0) from a briefly SFT-trained teacher lowers its KL to
 #    the teacher on held-out text (eval_kl before = the same run at lr 0), forward and reverse;
-#  - the run database has ce, kl, loss and eval_kl;
+#  - the run database has ce, kl, loss and eval_kl; --config keys; --resume is bit-exact;
 #  - a teacher with another vocabulary (embedding rows, or tokenizer) is refused naming both;
 #  - a top-k file: written atomically; with K = V it gives the live teacher's KL; distilling
 #    from K = 16 lowers the KL too; files made with other settings or not top-k files are refused.
@@ -32,21 +32,29 @@ kl_at() { sqlite3 "$1/run.db" "select printf('%.6f', value) from metrics where n
 less() { python3 -c "import sys; sys.exit(0 if $1 < $3 * $2 else 1)"; }
 # forward KL (default), alpha 0: distillation alone
 "$srlm" train kd -m stu --teacher $tea --kd-alpha 0 --out B0 --steps 1 --lr 0 --eval-every 1 "${common[@]}" 2>B0.log || { cat B0.log; exit 1; }
-"$srlm" train kd -m stu --teacher $tea --kd-alpha 0 --out B1 --steps 40 --lr 3e-3 --eval-every 40 "${common[@]}" 2>B1.log || { cat B1.log; exit 1; }
+"$srlm" train kd -m stu --teacher $tea --kd-alpha 0 --out B1 --steps 30 --lr 3e-3 --eval-every 30 "${common[@]}" 2>B1.log || { cat B1.log; exit 1; }
 k0=$(kl_at B0); k1=$(kl_at B1)
-less "$k1" "$k0" 0.2 && ok "forward KL(teacher||student) on held-out text: $k0 -> $k1 after 40 steps" || bad "forward KL $k0 -> $k1"
+less "$k1" "$k0" 0.2 && ok "forward KL(teacher||student) on held-out text: $k0 -> $k1 after 30 steps" || bad "forward KL $k0 -> $k1"
 n=$(sqlite3 B1/run.db "select count(distinct name) from metrics where name in ('ce','kl','loss','eval_kl','eval_loss')")
 [[ $n -eq 5 ]] && ok "run database has ce, kl, loss, eval_kl, eval_loss" || bad "run database has $n of the kd metrics"
 grep -q "distillation (f16 teacher)" B1.log && ok "memory plan includes the teacher: $(grep distillation B1.log | tr -s ' ')" || bad "no teacher in the plan"
 # reverse KL with a CE share and a temperature
 "$srlm" train kd -m stu --teacher $tea --kd-reverse --kd-alpha 0.2 --kd-temp 2 --out R0 --steps 1 --lr 0 --eval-every 1 "${common[@]}" 2>R0.log || { cat R0.log; exit 1; }
-"$srlm" train kd -m stu --teacher $tea --kd-reverse --kd-alpha 0.2 --kd-temp 2 --out R1 --steps 40 --lr 3e-3 --eval-every 40 "${common[@]}" 2>R1.log || { cat R1.log; exit 1; }
+"$srlm" train kd -m stu --teacher $tea --kd-reverse --kd-alpha 0.2 --kd-temp 2 --out R1 --steps 25 --lr 3e-3 --eval-every 25 "${common[@]}" 2>R1.log || { cat R1.log; exit 1; }
 r0=$(kl_at R0); r1=$(kl_at R1)
 less "$r1" "$r0" 0.5 && ok "reverse KL at T=2, alpha 0.2, on held-out text: $r0 -> $r1" || bad "reverse KL $r0 -> $r1"
 # --config keys
 echo "{\"teacher\": \"$tea\", \"kd_alpha\": 0, \"kd_temp\": 1, \"steps\": 1, \"lr\": 0, \"eval_every\": 1}" > kd.json
 "$srlm" train kd -m stu --config kd.json --out C0 "${common[@]}" 2>C0.log && [[ "$(kl_at C0)" == "$k0" ]] \
   && ok "--config keys (teacher, kd_alpha, kd_temp) give the same KL $k0" || { cat C0.log; bad "--config kd"; }
+# resume: 6 steps, stop at 3, --resume 3 more == 6 uninterrupted, bit for bit
+"$srlm" train kd -m stu --teacher $tea --out U --steps 6 --save-every 3 --lr 3e-3 "${common[@]}" 2>/dev/null
+"$srlm" train kd -m stu --teacher $tea --out V --steps 6 --save-every 3 --stop-after 3 --lr 3e-3 "${common[@]}" 2>/dev/null
+"$srlm" train kd -m stu --teacher $tea --out V --steps 6 --save-every 3 --resume V --lr 3e-3 "${common[@]}" 2>/dev/null
+a=$(sqlite3 U/run.db "select printf('%.17g', value) from metrics where name in ('ce','kl') order by step, name")
+b=$(sqlite3 V/run.db "select printf('%.17g', value) from metrics where name in ('ce','kl') order by run, step, name")
+[[ -n $a && "$a" == "$b" ]] && cmp -s U/step-6/model.safetensors V/step-6/model.safetensors \
+  && ok "kd --resume: ce, kl and weights equal the uninterrupted run bit for bit" || bad "kd resume differs"
 # another vocabulary: embedding rows
 python3 -c "import json; c=json.load(open('$root/models/tiny.json')); c['vocab_size']=300; json.dump(c, open('v300.json','w'))"
 "$srlm" init --config v300.json --out tea300 --seed 3 --dtype f32 >/dev/null
@@ -75,7 +83,7 @@ python3 -c "import sys; sys.exit(0 if abs($f0 - $k0) <= 1e-3 * $k0 else 1)" \
   && ok "top-k file with K = V: KL $f0 = the live teacher's $k0 (within 1e-3)" || bad "K = V file KL $f0 vs live $k0"
 "$srlm" teacher -m $tea "${tk[@]}" --topk 16 --out t16.topk 2>/dev/null || bad "srlm teacher --topk 16"
 "$srlm" train kd -m stu --teacher-logits t16.topk --kd-alpha 0 --out G0 --steps 1 --lr 0 --eval-every 1 "${common[@]}" 2>G0.log || { cat G0.log; exit 1; }
-"$srlm" train kd -m stu --teacher-logits t16.topk --kd-alpha 0 --out G1 --steps 40 --lr 3e-3 --eval-every 40 --pack "${common[@]}" 2>G1.log || { cat G1.log; exit 1; }
+"$srlm" train kd -m stu --teacher-logits t16.topk --kd-alpha 0 --out G1 --steps 30 --lr 3e-3 --eval-every 30 --pack "${common[@]}" 2>G1.log || { cat G1.log; exit 1; }
 g0=$(kl_at G0); g1=$(kl_at G1)
 less "$g1" "$g0" 0.2 && ok "top-16 file (packed batches): KL over 16 + rest buckets $g0 -> $g1" || bad "top-16 KL $g0 -> $g1"
 "$srlm" train kd -m stu --teacher-logits t16.topk --out X --steps 1 --data sft.jsonl --eval-data held.jsonl --seq 48 --batch 4 2>err.txt; rc=$?

@@ -70,6 +70,33 @@ static int config_args(const char *path, argbuf *a) {
     return 0;
 }
 
+/* Checks the options and trains; the strings in o live in the caller's argbuf. */
+static int run(srlm_train_options o, cli_common cc, bool seed_given) {
+    o.model_dir = cc.model;
+    if (seed_given) o.seed = cc.seed;
+    if (!o.model_dir || !o.data || !o.out) return usage(stderr, 2);
+    if (!strcmp(o.mode, "kd") && !o.teacher == !o.teacher_logits)
+        return cli_usage_error("train", "kd needs either --teacher DIR or --teacher-logits FILE");
+    if ((o.teacher || o.teacher_logits) && strcmp(o.mode, "kd"))
+        return cli_usage_error("train", "--teacher and --teacher-logits belong to `train kd`");
+    if (!(o.kd_alpha >= 0.0f && o.kd_alpha <= 1.0f)) return cli_usage_error("train", "--kd-alpha must be in [0,1]");
+    if (!(o.kd_temp > 0.0f)) return cli_usage_error("train", "--kd-temp must be positive");
+    if (strcmp(o.meap_layout, "separate") && strcmp(o.meap_layout, "concat"))
+        return cli_usage_error("train", "--meap-layout must be separate or concat");
+    if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "linear") && strcmp(o.schedule, "constant"))
+        return cli_usage_error("train", "--schedule must be cosine, linear or constant");
+    srlm_ctx *ctx;
+    srlm_status st = cli_ctx_create(&cc, &ctx);
+    if (!st) {
+        st = srlm_train_run(ctx, &o, stderr);
+        int verr = srlm_ctx_validation_errors(ctx);
+        if (!st && verr) st = srlm_errorf(SRLM_ERR_VULKAN, "%d validation message(s)", verr);
+        srlm_ctx_destroy(ctx);
+    }
+    if (st) return cli_fail("train", st);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return usage(argc < 2 ? stderr : stdout, argc < 2 ? 2 : 0);
     srlm_train_options o;
@@ -83,11 +110,16 @@ int cmd_train(int argc, char **argv) {
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             int r = config_args(argv[i + 1], &a);
-            if (r) return r;
+            if (r) {
+                for (int j = 0; j < a.n; j++) free(a.v[j]);
+                free(a.v);
+                return r;
+            }
         }
     for (int i = 2; i < argc; i++) push(&a, argv[i]);
     const char *v;
     bool seed_given = false;
+    int bad = 0;
     for (int i = 1; i < a.n; i++) {
         char **av = a.v;
         if (!strcmp(av[i], "--seed")) seed_given = true;
@@ -127,31 +159,13 @@ int cmd_train(int argc, char **argv) {
         else if (cli_flag(av, i, "--kd-reverse")) o.kd_reverse = 1;
         else if (cli_flag(av, i, "--pack")) o.pack = 1;
         else if (cli_flag(av, i, "--no-recompute")) o.recompute = 0;
-        else return cli_usage_error("train", "unknown argument '%s'", av[i]);
+        else {
+            bad = cli_usage_error("train", "unknown argument '%s'", av[i]);
+            break;
+        }
     }
-    o.model_dir = cc.model;
-    if (seed_given) o.seed = cc.seed;
-    if (!o.model_dir || !o.data || !o.out) return usage(stderr, 2);
-    if (!strcmp(o.mode, "kd") && !o.teacher == !o.teacher_logits)
-        return cli_usage_error("train", "kd needs either --teacher DIR or --teacher-logits FILE");
-    if ((o.teacher || o.teacher_logits) && strcmp(o.mode, "kd"))
-        return cli_usage_error("train", "--teacher and --teacher-logits belong to `train kd`");
-    if (!(o.kd_alpha >= 0.0f && o.kd_alpha <= 1.0f)) return cli_usage_error("train", "--kd-alpha must be in [0,1]");
-    if (!(o.kd_temp > 0.0f)) return cli_usage_error("train", "--kd-temp must be positive");
-    if (strcmp(o.meap_layout, "separate") && strcmp(o.meap_layout, "concat"))
-        return cli_usage_error("train", "--meap-layout must be separate or concat");
-    if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "linear") && strcmp(o.schedule, "constant"))
-        return cli_usage_error("train", "--schedule must be cosine, linear or constant");
-    srlm_ctx *ctx;
-    srlm_status st = cli_ctx_create(&cc, &ctx);
-    if (!st) {
-        st = srlm_train_run(ctx, &o, stderr);
-        int verr = srlm_ctx_validation_errors(ctx);
-        if (!st && verr) st = srlm_errorf(SRLM_ERR_VULKAN, "%d validation message(s)", verr);
-        srlm_ctx_destroy(ctx);
-    }
+    int rc = bad ? bad : run(o, cc, seed_given);
     for (int i = 0; i < a.n; i++) free(a.v[i]);
     free(a.v);
-    if (st) return cli_fail("train", st);
-    return 0;
+    return rc;
 }
