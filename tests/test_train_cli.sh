@@ -58,7 +58,11 @@ import sys; sys.exit(0 if h['__metadata__']['format']=='pt' and h['model.embed_t
 # kill -9 during saves: latest always names a complete checkpoint
 for i in 1 2 3; do
   "$srlm" train sft -m m --data sft.jsonl --out K --steps 400 --save-every 1 "${common[@]}" 2>/dev/null &
-  pid=$!; sleep "0.$((RANDOM % 9 + 6))"; sleep $i; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  pid=$!
+  # kill after the first checkpoint exists (a loaded machine may take long to get there), at a
+  # random moment of the save-every-step loop
+  for _ in $(seq 600); do [[ -f K/latest ]] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  sleep "0.$((RANDOM % 9 + 1))"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
   if [[ -f K/latest ]]; then
     s=$(cat K/latest)
     if [[ -f K/$s/state.json && -f K/$s/optimizer/adam_v.safetensors ]] && "$srlm" forward -m "K/$s" --ids 1,2 --out k.f32 >/dev/null 2>&1; then
