@@ -780,6 +780,31 @@ void srlm_train_options_default(srlm_train_options *o);
  * good checkpoint is kept), device and I/O errors. */
 srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log);
 
+/* ---- Training benchmark (`srlm bench train`, runtime/bench/bench_train.c) -------------
+ * Real training steps of a model (the trainer's recorded command buffers) on random tokens:
+ * tokens/s, step-time breakdown (forward, backward, optimizer as separate submissions), the
+ * memory plan, bytes allocated, and the fraction of 6*params*tokens/s at a matmul rate. */
+typedef struct srlm_bench_train_opts {
+    int seq, batch;    /* tokens per step = batch * seq (defaults 256, 1) */
+    int steps;         /* timed steps after one warm-up step (default 3) */
+    int recompute;     /* per-block activation recomputation (default 1, as `srlm train`) */
+    double ref_gflops; /* reference matmul rate; <= 0: measure bench matmul's f32 1024^3 rate */
+} srlm_bench_train_opts;
+
+typedef struct srlm_bench_train_result {
+    double tokens_per_s, step_ms, forward_ms, backward_ms, optimizer_ms;
+    double gflops;         /* 6 * params * tokens/s / 1e9 */
+    double ref_gflops;     /* the rate it is compared with */
+    double bound_fraction; /* gflops / ref_gflops */
+    uint64_t allocated_bytes, peak_bytes, plan_bytes;
+} srlm_bench_train_result;
+
+void srlm_bench_train_opts_default(srlm_bench_train_opts *o);
+/* Prints the plan, each step and the result table to `out`; res may be NULL. Errors: bad
+ * sizes, a plan that does not fit the budget (with the plan), model and device errors. */
+srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_train_opts *o,
+                             srlm_bench_train_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,10 +9,13 @@ int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
+               "       srlm bench train -m MODEL --seq N [--batch B] [--steps S] [--recompute 0|1] [--ref-gflops G]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
-               "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
+               "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n"
+               "train: --seq N (default 256), --batch B, --steps S timed after a warm-up (default 3), --recompute 0|1\n"
+               "  (default 1), --ref-gflops G (default: measure bench matmul's f32 rate)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -27,21 +30,25 @@ int cmd_bench(int argc, char **argv) {
     const char *only = NULL, *v;
     srlm_bench_model_opts mo;
     srlm_bench_model_opts_default(&mo);
+    srlm_bench_train_opts to;
+    srlm_bench_train_opts_default(&to);
     for (int i = 2; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &common)) continue;
         if (cli_opt(argc, argv, &i, "--min-time", &v)) { bo.min_seconds = cli_parse_double("--min-time", v); continue; }
         if (cli_opt(argc, argv, &i, "--only", &v)) { only = v; continue; }
         if (cli_flag(argv, i, "--quick")) { bo.quick = 1; bo.min_seconds = 0.05; continue; }
-        if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = to.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--seq", &v)) { to.seq = (int)cli_parse_int("--seq", v, 2, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--recompute", &v)) { to.recompute = (int)cli_parse_int("--recompute", v, 0, 1); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
-        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = to.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
-        if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
+        if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = to.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
         return cli_usage_error("bench", "unknown argument '%s'", argv[i]);
     }
-    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill");
+    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill") || !strcmp(what, "train");
     if (model_bench && !common.model) return cli_usage_error("bench", "%s needs -m MODEL", what);
     if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul") && !model_bench) {
         usage(stderr);
@@ -54,6 +61,7 @@ int cmd_bench(int argc, char **argv) {
     else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "membw")) st = srlm_bench_membw(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "decode")) st = srlm_bench_decode(ctx, stdout, common.model, &mo, NULL);
+    else if (!strcmp(what, "train")) st = srlm_bench_train(ctx, stdout, common.model, &to, NULL);
     else st = srlm_bench_prefill(ctx, stdout, common.model, &mo, NULL);
     srlm_ctx_profile_report(ctx, stderr);
     int verr = srlm_ctx_validation_errors(ctx);
