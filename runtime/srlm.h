@@ -786,7 +786,8 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
  * memory plan, bytes allocated, and the fraction of 6*params*tokens/s at a matmul rate. */
 typedef struct srlm_bench_train_opts {
     int seq, batch;    /* tokens per step = batch * seq (defaults 256, 1) */
-    int steps;         /* timed steps after one warm-up step (default 3) */
+    int steps;         /* timed steps (default 3) */
+    int warmup;        /* untimed steps before them (default 1; 0 for models whose step takes minutes) */
     int recompute;     /* per-block activation recomputation (default 1, as `srlm train`) */
     double ref_gflops; /* reference matmul rate; <= 0: measure bench matmul's f32 1024^3 rate */
 } srlm_bench_train_opts;

@@ -9,12 +9,12 @@ int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
-               "       srlm bench train -m MODEL --seq N [--batch B] [--steps S] [--recompute 0|1] [--ref-gflops G]\n"
+               "       srlm bench train -m MODEL --seq N [--batch B] [--steps S] [--warmup W] [--recompute 0|1] [--ref-gflops G]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n"
-               "train: --seq N (default 256), --batch B, --steps S timed after a warm-up (default 3), --recompute 0|1\n"
+               "train: --seq N (default 256), --batch B, --steps S timed (default 3) after --warmup W (default 1), --recompute 0|1\n"
                "  (default 1), --ref-gflops G (default: measure bench matmul's f32 rate)\n");
 }
 
@@ -38,6 +38,7 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--only", &v)) { only = v; continue; }
         if (cli_flag(argv, i, "--quick")) { bo.quick = 1; bo.min_seconds = 0.05; continue; }
         if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = to.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--warmup", &v)) { to.warmup = (int)cli_parse_int("--warmup", v, 0, 1000); continue; }
         if (cli_opt(argc, argv, &i, "--seq", &v)) { to.seq = (int)cli_parse_int("--seq", v, 2, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--recompute", &v)) { to.recompute = (int)cli_parse_int("--recompute", v, 0, 1); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
@@ -54,6 +55,7 @@ int cmd_bench(int argc, char **argv) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
+    if (!strcmp(what, "train")) setvbuf(stdout, NULL, _IOLBF, 0); /* a step can take minutes: show each */
     srlm_ctx *ctx;
     srlm_status st = cli_ctx_create(&common, &ctx);
     if (st) return cli_fail("bench", st);

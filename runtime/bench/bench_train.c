@@ -13,6 +13,7 @@ void srlm_bench_train_opts_default(srlm_bench_train_opts *o) {
     o->seq = 256;
     o->batch = 1;
     o->steps = 3;
+    o->warmup = 1;
     o->recompute = 1;
 }
 
@@ -37,9 +38,10 @@ static srlm_status timed(srlm_cmd *c, double *acc) {
 
 srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_train_opts *o,
                              srlm_bench_train_result *res) {
-    int B = o->batch, T = o->seq, S = o->steps;
-    if (B < 1 || T < 2 || S < 1)
-        return srlm_errorf(SRLM_ERR_INVALID, "bench train: batch %d, sequence %d, steps %d (sequence >= 2, others >= 1)", B, T, S);
+    int B = o->batch, T = o->seq, S = o->steps, W = o->warmup;
+    if (B < 1 || T < 2 || S < 1 || W < 0)
+        return srlm_errorf(SRLM_ERR_INVALID, "bench train: batch %d, sequence %d, steps %d, warm-up %d (sequence >= 2, "
+                           "warm-up >= 0, others >= 1)", B, T, S, W);
     srlm_train_model *tm = NULL;
     srlm_cmd *fwd = NULL, *fb = NULL, *opt = NULL;
     int32_t *ids = NULL, *tg = NULL, *pos = NULL, *seg = NULL;
@@ -49,8 +51,8 @@ srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const 
     size_t N = (size_t)B * (size_t)T;
     if (!st) {
         srlm_train_plan_make(&tm->cfg, ctx, B, T, o->recompute, &plan);
-        fprintf(out, "srlm bench train on %s: %s, batch %d x sequence %d, %d steps, recompute %d\n", srlm_ctx_device_name(ctx),
-                model, B, T, S, o->recompute);
+        fprintf(out, "srlm bench train on %s: %s, batch %d x sequence %d, %d steps after %d warm-up, recompute %d\n",
+                srlm_ctx_device_name(ctx), model, B, T, S, W, o->recompute);
         srlm_train_plan_print(&plan, srlm_ctx_mem_budget(ctx), out);
         ids = malloc(N * 4), tg = malloc(N * 4), pos = malloc(N * 4), seg = calloc(N, 4), w = malloc(N * 4), loss = malloc(N * 4);
         if (!ids || !tg || !pos || !seg || !w || !loss) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
@@ -91,8 +93,8 @@ srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const 
     if (!st) st = srlm_train_zero_grads(opt, tm);
     if (!st) st = srlm_cmd_end(opt);
     double tf = 0, tfb = 0, to = 0, first = 0, last = 0;
-    /* step 0 is a warm-up (first submission of each buffer), not counted */
-    for (int step = 0; !st && step <= S; step++) {
+    /* the first W steps warm up (first submission of each buffer) and are not counted */
+    for (int step = 0; !st && step < W + S; step++) {
         float hp[SRLM_ADAMW_PARAM_FLOATS];
         srlm_adamw_params(hp, 1e-4f, 0.9f, 0.999f, 0.0f, step + 1, 1.0f);
         st = srlm_buf_write(ctx, tm->hp, 0, hp, sizeof hp);
@@ -106,9 +108,9 @@ srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const 
         for (size_t i = 0; i < N; i++) l += loss[i];
         if (step == 0) first = l;
         last = l;
-        if (step > 0) tf += f, tfb += fbt, to += ot;
+        if (step >= W) tf += f, tfb += fbt, to += ot;
         fprintf(out, "  step %d%s: loss %.4f, forward %.1f ms, forward+backward %.1f ms, optimizer %.1f ms\n", step,
-                step == 0 ? " (warm-up)" : "", l, f * 1e3, fbt * 1e3, ot * 1e3);
+                step < W ? " (warm-up)" : "", l, f * 1e3, fbt * 1e3, ot * 1e3);
     }
     uint64_t peak = srlm_ctx_mem_peak(ctx); /* before the reference measurement's buffers */
     double ref = o->ref_gflops;
@@ -127,7 +129,7 @@ srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const 
         for (int i = 0; i < tm->arena->nchunks; i++) used += tm->arena->chunks[i].used;
         uint64_t alloc = fixed + used;
         const double M = 1048576.0;
-        fprintf(out, "result (mean of %d steps after the warm-up; loss %.4f -> %.4f):\n", S, first, last);
+        fprintf(out, "result (mean of %d timed steps; loss %.4f -> %.4f):\n", S, first, last);
         fprintf(out, "  tokens/s                %10.2f  (%zu tokens per step)\n", tps, N);
         fprintf(out, "  step time               %10.1f ms\n", step_ms);
         fprintf(out, "    forward               %10.1f ms  (forward-only submission, loss included)\n", fwd_ms);
