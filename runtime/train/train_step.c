@@ -187,8 +187,13 @@ srlm_status srlm_trainer_accumulate(srlm_trainer *t, const srlm_train_batch *b, 
         if (!st) st = srlm_cmd_run(t->fwd);
         if (!st) st = read_back(t, b, NULL, NULL);
     } else {
-        for (size_t j = 0; j < n; j++) c[j] = (double)b->weights[j] * (b->advantages ? (double)b->advantages[j] : 1.0);
-        st = upload(t, b, c);
+        for (size_t j = 0; !st && j < n; j++) {
+            c[j] = (double)b->weights[j] * (b->advantages ? (double)b->advantages[j] : 1.0);
+            if (!isfinite(c[j]))
+                st = srlm_errorf(SRLM_ERR_INVALID, "train batch: advantage at row %zu position %zu is not finite",
+                                 j / (size_t)b->T, j % (size_t)b->T);
+        }
+        if (!st) st = upload(t, b, c);
         if (!st) st = srlm_cmd_run(t->fb);
         if (!st) st = read_back(t, b, NULL, NULL);
     }

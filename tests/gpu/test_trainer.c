@@ -81,6 +81,10 @@ static void test_errors(srlm_trainer *tr) {
     b.weights = NULL;
     CHECK_ERR(srlm_trainer_accumulate(tr, &b, NULL, NULL, NULL, NULL), SRLM_ERR_INVALID, "weights are required");
     CHECK_ERR(srlm_trainer_apply(tr, NAN, NULL), SRLM_ERR_INVALID, "learning rate");
+    float adv[TT] = {0};
+    adv[3] = NAN;
+    b.weights = w, b.advantages = adv;
+    CHECK_ERR(srlm_trainer_accumulate(tr, &b, NULL, NULL, NULL, NULL), SRLM_ERR_INVALID, "advantage at row 0 position 3");
 }
 
 /* Two half-batches accumulated then one apply == one whole-batch step (same weights after). */
