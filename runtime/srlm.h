@@ -378,8 +378,10 @@ void srlm_gen_result_free(srlm_gen_result *r);
 /* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
 typedef struct srlm_bench_model_opts {
     int batch;         /* sequences decoding together (decode) */
-    int ctx;           /* context length at which decode is timed */
+    int ctx;           /* context reserved per sequence (KV cache and plan; decode) */
     int steps;         /* decode steps timed */
+    int fill;          /* positions prefilled before the timed decode steps; 0: ctx - steps,
+                          so decode is timed at the end of the context */
     int prompt;        /* prefill length */
     srlm_dtype dtype;  /* weight storage (default f16) */
     double ref_gbs;    /* reference read rate for the fraction printed (0: none) */

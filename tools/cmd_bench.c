@@ -12,7 +12,8 @@ static void usage(FILE *f) {
                "       srlm bench train -m MODEL --seq N [--batch B] [--steps S] [--warmup W] [--recompute 0|1] [--ref-gflops G]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
-               "decode/prefill: --batch B, --ctx N (decode context), --steps N, --prompt N (prefill length),\n"
+               "decode/prefill: --batch B, --ctx N (context reserved), --fill N (positions\n"
+               "  prefilled before timing; default ctx - steps), --steps N, --prompt N (prefill length),\n"
                "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n"
                "train: --seq N (default 256), --batch B, --steps S timed (default 3) after --warmup W (default 1), --recompute 0|1\n"
                "  (default 1), --ref-gflops G (default: measure bench matmul's f32 rate)\n");
@@ -42,7 +43,12 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--seq", &v)) { to.seq = (int)cli_parse_int("--seq", v, 2, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--recompute", &v)) { to.recompute = (int)cli_parse_int("--recompute", v, 0, 1); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
+<<<<<<< HEAD
         if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = to.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+=======
+        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
+>>>>>>> main
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }

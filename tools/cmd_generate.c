@@ -162,11 +162,12 @@ int cmd_generate(int argc, char **argv) {
             printf("\n");
             srlm_gen_result_free(&res[b]);
         }
-        fprintf(stderr, "srlm generate: prefill %llu tokens at %.1f tokens/s, decode %llu tokens at %.1f tokens/s (%s)\n",
+        fprintf(stderr, "srlm generate: prefill %llu tokens at %.1f tokens/s, decode %llu tokens at %.1f tokens/s, peak device memory %.1f MiB (%s)\n",
                 (unsigned long long)stats.prefill_tokens,
                 stats.prefill_seconds > 0 ? (double)stats.prefill_tokens / stats.prefill_seconds : 0.0,
                 (unsigned long long)stats.decode_tokens,
-                stats.decode_seconds > 0 ? (double)stats.decode_tokens / stats.decode_seconds : 0.0, srlm_ctx_device_name(ctx));
+                stats.decode_seconds > 0 ? (double)stats.decode_tokens / stats.decode_seconds : 0.0,
+                srlm_ctx_mem_peak(ctx) / 1048576.0, srlm_ctx_device_name(ctx));
     }
     int verr = ctx ? srlm_ctx_validation_errors(ctx) : 0;
     if (ctx) srlm_ctx_profile_report(ctx, stderr);

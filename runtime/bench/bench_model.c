@@ -13,6 +13,7 @@ void srlm_bench_model_opts_default(srlm_bench_model_opts *o) {
     o->batch = 1;
     o->ctx = 512;
     o->steps = 32;
+    o->fill = 0;
     o->prompt = 512;
     o->dtype = SRLM_DTYPE_F16;
     o->ref_gbs = 0;
@@ -41,11 +42,12 @@ srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *path, const 
     srlm_model *m = NULL;
     srlm_engine *e = NULL;
     int B = o->batch, steps = o->steps, ctx_len = o->ctx;
-    if (B < 1 || steps < 1 || ctx_len <= steps)
-        return srlm_errorf(SRLM_ERR_INVALID, "bench decode: batch %d, steps %d, context %d (context must exceed steps)", B, steps, ctx_len);
+    int prompt = o->fill > 0 ? o->fill : ctx_len - steps;
+    if (B < 1 || steps < 1 || prompt < 1 || prompt + steps > ctx_len)
+        return srlm_errorf(SRLM_ERR_INVALID, "bench decode: batch %d, steps %d, fill %d, context %d (fill + steps must fit the context)",
+                           B, steps, prompt, ctx_len);
     srlm_status st = setup(ctx, path, o, ctx_len, 256 > B ? 256 : B, &m, &e);
     int V = m ? m->cfg.vocab_size : 0;
-    int prompt = ctx_len - steps;
     int32_t *ids = NULL, *tok = NULL;
     int *sid = NULL, *cnt = NULL;
     if (!st) {
@@ -79,8 +81,8 @@ srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *path, const 
         double tps = (double)B * steps / dt;
         double flops = 2.0 * (double)srlm_model_param_count_of(m) * B;
         double gflops = flops / (ms * 1e6);
-        fprintf(out, "srlm bench decode on %s: %s, %s weights, batch %d, context %d\n", srlm_ctx_device_name(ctx), path,
-                srlm_dtype_name(m->wdtype), B, ctx_len);
+        fprintf(out, "srlm bench decode on %s: %s, %s weights, batch %d, context %d reserved, timed at positions %d..%d\n",
+                srlm_ctx_device_name(ctx), path, srlm_dtype_name(m->wdtype), B, ctx_len, prompt, prompt + steps - 1);
         fprintf(out, "  %.2f tokens/s, %.2f ms/step, %.2f GB/s of weights+KV (%.0f MiB weights, %.1f MiB KV/step), %.2f GFLOP/s\n",
                 tps, ms, gbs, weights / 1048576.0, kv / 1048576.0, gflops);
         fprintf(out, "  peak device memory %.1f MiB\n", srlm_ctx_mem_peak(ctx) / 1048576.0);

@@ -307,4 +307,12 @@ float srlm_ref_clip_scale(float norm, float max_norm);
 float srlm_ref_clip_grad_norm(float *const *grads, const size_t *sizes, int count,
                               float max_norm);
 
+/* ---- Bandwidth probes (ref_membw.c; shaders/membw.comp, `srlm bench membw`) ------------
+ * x is n uvec4 words (4 uint32 each). Workgroup g covers words [g*chunk, min((g+1)*chunk, n));
+ * its lane l sums (mod 2^32, all four components) the words g*chunk + l + k*wg. */
+void srlm_ref_membw_read(uint32_t *partial,   // (groups*wg) one per invocation
+                         const uint32_t *x,   // (n*4)
+                         uint32_t n, uint32_t chunk, uint32_t wg);
+void srlm_ref_membw_copy(uint32_t *y, const uint32_t *x, uint32_t n); // (n*4) each
+
 #endif
