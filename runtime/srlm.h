@@ -799,6 +799,7 @@ typedef struct srlm_bench_train_result {
     double gflops;         /* 6 * params * tokens/s / 1e9 */
     double ref_gflops;     /* the rate it is compared with */
     double bound_fraction; /* gflops / ref_gflops */
+    double cpu_bound_fraction; /* CPU devices: the same by process CPU time (load-independent); else 0 */
     uint64_t allocated_bytes, peak_bytes, plan_bytes;
 } srlm_bench_train_result;
 

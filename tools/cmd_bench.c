@@ -43,12 +43,8 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--seq", &v)) { to.seq = (int)cli_parse_int("--seq", v, 2, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--recompute", &v)) { to.recompute = (int)cli_parse_int("--recompute", v, 0, 1); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
-<<<<<<< HEAD
         if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = to.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
-=======
-        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
->>>>>>> main
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = cli_parse_dtype("--dtype", v); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
