@@ -3,7 +3,8 @@
 # prints every field the issue asks for: tokens/s, the forward / backward / optimizer times,
 # device memory (allocated and peak), the memory plan and the fraction of 6*params*tokens/s;
 # the loss of the random-token batch goes down over the steps (the steps really train); a
-# plan over the budget is refused with the plan; bad sizes are refused.
+# plan over the budget is refused with the plan; bad sizes are refused. On lavapipe the fraction
+# is also given by process CPU time.
 # Usage: test_bench_train.sh SRLM SOURCE_ROOT
 set -u
 srlm=$(realpath "$1"); root=$(realpath "$2")
@@ -19,6 +20,9 @@ for field in 'tokens/s' 'forward ' 'backward ' 'optimizer ' 'device memory alloc
              'memory plan: batch 2 x sequence 32' 'AdamW moments' 'fraction of the bound' 'reference matmul rate .*10.00 GFLOP/s (given)'; do
   grep -q -- "$field" out.txt && ok "prints '$field'" || bad "no '$field' in the output"
 done
+if grep -q llvmpipe out.txt; then
+  grep -q "by CPU time (lavapipe)" out.txt && ok "CPU device: the fraction by process CPU time" || bad "no CPU-time fraction on lavapipe"
+fi
 python3 - <<'PY' && ok "numbers are positive and consistent" || bad "numbers"
 import re, sys
 t = open('out.txt').read()
