@@ -155,12 +155,25 @@ uint64_t srlm_model_param_count_of(const srlm_model *m);
  * one). One forward pass per step for the whole batch. Not thread-safe. */
 typedef struct srlm_engine srlm_engine;
 
+/* Storage of the KV cache. f16 halves the cache's memory and read traffic; f32 keeps K and V
+ * exactly as computed (the f16 rounding costs ~1e-4 relative logit error on 24 layers). */
+typedef enum srlm_kv_dtype {
+    SRLM_KV_AUTO = 0, /* f32 when the model's weights are stored f32, else f16 */
+    SRLM_KV_F16 = 1,
+    SRLM_KV_F32 = 2,
+} srlm_kv_dtype;
+
 typedef struct srlm_engine_options {
     int max_seqs;        /* sequences alive at once (default 1) */
     int max_ctx;         /* positions per sequence (default 2048) */
     int max_step_tokens; /* tokens per forward pass; longer prompts are chunked (default 256) */
     int max_out;         /* logit rows per forward pass (default max(max_seqs, 32)) */
     int block;           /* tokens per KV block (default 16) */
+    srlm_kv_dtype kv_dtype; /* KV cache storage (default SRLM_KV_AUTO) */
+    int host_select;     /* 1: srlm_generate always reads whole logit rows back and selects on
+                            the host; 0 (default): greedy and top-k rows without repetition
+                            penalty get their best ids, log-sum-exp and entropy from the
+                            device (same tokens, O(k) read-back per row instead of V) */
 } srlm_engine_options;
 
 void srlm_engine_options_default(srlm_engine_options *o);
@@ -173,12 +186,20 @@ int srlm_engine_max_seqs(const srlm_engine *e);
 int srlm_engine_max_ctx(const srlm_engine *e);
 int srlm_engine_free_blocks(const srlm_engine *e);
 uint64_t srlm_engine_tokens_processed(const srlm_engine *e);
+/* The KV cache storage the engine chose (SRLM_KV_F16 or SRLM_KV_F32, never AUTO). */
+srlm_kv_dtype srlm_engine_kv_dtype(const srlm_engine *e);
 
 srlm_status srlm_engine_seq_new(srlm_engine *e, int *id);
 /* A new sequence sharing `parent`'s prefix (full KV blocks shared, the partial one copied). */
 srlm_status srlm_engine_seq_fork(srlm_engine *e, int parent, int *child);
 void srlm_engine_seq_free(srlm_engine *e, int id);
 int srlm_engine_seq_len(const srlm_engine *e, int id); /* -1 for a dead id */
+/* Keeps the first len cached tokens of sequence id (0 <= len <= its length), so that it can
+ * be extended with other tokens from there (e.g. a conversation whose re-rendered text only
+ * shares a prefix with what was generated). A partial last block shared with a fork is
+ * copied first. Errors: SRLM_ERR_INVALID (dead id, len out of range), SRLM_ERR_DEVICE_OOM (no
+ * block for that copy; nothing changed); device errors leave the sequence unspecified. */
+srlm_status srlm_engine_seq_truncate(srlm_engine *e, int id, int len);
 
 /* Appends n_tokens[i] tokens (concatenated in `tokens`) to sequence seq_ids[i] for each of
  * the n sequences and runs the forward pass (prefill, extend and decode mixed; chunked when
@@ -374,6 +395,18 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                           const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
                           srlm_gen_result *results, srlm_gen_stats *stats);
 void srlm_gen_result_free(srlm_gen_result *r);
+/* srlm_generate for one prompt on an existing sequence `seq` whose KV cache already holds
+ * the first c = srlm_engine_seq_len(e, seq) tokens of ids (the caller's promise; c < n_ids):
+ * only ids[c..n_ids) are prefilled; sampling sees the whole of ids as history and positions
+ * (so the tokens equal those of srlm_generate on ids from an empty cache, up to the
+ * rounding differences of cached decode vs. prefill arithmetic). The sequence is kept: on
+ * return it holds ids plus every generated token but the last (which was sampled, never
+ * fed back). stats->prefill_tokens counts the new tokens only. Errors: as srlm_generate,
+ * SRLM_ERR_INVALID for a dead sequence or c >= n_ids; after an error the sequence's cache
+ * is unspecified (truncate or free it). */
+srlm_status srlm_generate_continue(srlm_engine *e, const srlm_tokenizer *tok, int seq, const int32_t *ids, size_t n_ids,
+                                   const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                                   srlm_gen_result *result, srlm_gen_stats *stats);
 
 /* ---- Model benchmarks (`srlm bench decode|prefill`) ------------------------------------ */
 typedef struct srlm_bench_model_opts {
@@ -460,6 +493,9 @@ typedef struct srlm_batch {
     float *weights;    /* (B,T) loss weight of the prediction at t */
     int32_t *seg;      /* (B,T) segment per token: attention only within a segment */
     int32_t *pos;      /* (B,T) RoPE position, 0 at each segment start */
+    int32_t *sample;   /* (B,T) the sample a token belongs to (train index, or the train count
+                        * + eval index; its offset there is pos), -1 for padding and masked
+                        * (MEAP) sequences: top-k teacher files are looked up by it */
     size_t n_loss;     /* weights summed */
     size_t cap;
 } srlm_batch;
@@ -750,13 +786,154 @@ srlm_status srlm_sql_eval_write_json(const srlm_sql_eval_report *r, const char *
 srlm_status srlm_sql_eval_write_rundb(const srlm_sql_eval_report *r, srlm_rundb *db, int64_t run_id,
                                       const char *dataset);
 
+/* ---- Execution-aware text-to-SQL decoding (runtime/sql/sqlloop.c) -----------------------
+ * The ReEx-SQL / SQL-R1 loop over the inference engine (docs/papers.md sections 3-4): all live
+ * branches of one question decode together, one engine step per token; a branch that closes
+ * </intermediate_sql> (reex) pauses alone while a worker thread runs its SQL in the sandbox,
+ * then "\n<result>\n" FEEDBACK "\n</result>\n" is tokenised and prefilled into that branch only
+ * (an extend mixed into the others' decode step). Tree mode forks a branch into `tree_width`
+ * children after each inserted result (children share the KV prefix through the engine's
+ * block tables); linear mode forks the prefilled prompt into n_samples independent samples.
+ * The final SQL of every leaf is executed and the answer chosen by result-set vote. */
+typedef struct srlm_sqlloop srlm_sqlloop;
+
+enum { SRLM_SQL_ORIGIN_PROMPT = 0, SRLM_SQL_ORIGIN_MODEL = 1, SRLM_SQL_ORIGIN_ENV = 2 };
+
+typedef enum srlm_sqlloop_finish {
+    SRLM_SQLLOOP_FINAL = 1,        /* the final tag (</final_sql> reex, </answer> sqlr1) */
+    SRLM_SQLLOOP_STOP_ID = 2,      /* EOS / a stop id before the final tag: format failure */
+    SRLM_SQLLOOP_LENGTH = 3,       /* max_tokens model tokens (forced mode: script ended) */
+    SRLM_SQLLOOP_INTERACTIONS = 4, /* one </intermediate_sql> more than max_interactions */
+    SRLM_SQLLOOP_CONTEXT = 5,      /* the engine's context is full */
+} srlm_sqlloop_finish;
+const char *srlm_sqlloop_finish_name(int finish);
+
+typedef struct srlm_sqlloop_options {
+    srlm_sql_format format;
+    srlm_sample_params sample; /* for every branch; sample.max_tokens: model tokens per leaf
+                                * (0: until the context is full); stop ids added to the EOS ids */
+    int open_think;            /* the prompt ends with "<think>\n" (srlm_sql_prompt_chatml); default 1 */
+    int max_interactions;      /* reex: executed intermediate queries per leaf (default 10) */
+    int64_t deadline_ms;       /* per query, intermediate and final (default 10000) */
+    int feedback_rows;         /* rows shown in <result> (default 3) */
+    int n_samples;             /* branches forked from the prefilled prompt (default 1) */
+    int tree_width;            /* children per executed query; <= 1: no tree (default 1) */
+    int max_leaves;            /* tree: leaves in all (default 8) */
+    int max_depth;             /* tree: forks along one path (default 3) */
+    /* Forced-trace mode (n_forced > 0): instead of sampling, a branch emits the tokens of a
+     * script (model tokens only; results still come from real execution). A branch owns a
+     * range of scripts, split evenly among its children at each fork, and follows the first
+     * of its range; a branch whose script ends finishes with SRLM_SQLLOOP_LENGTH. Log-probs are
+     * the model's log p of the forced token (logprob_sampled = logprob). */
+    const int32_t *const *forced;
+    const size_t *n_forced;
+    int n_forced_traces;
+} srlm_sqlloop_options;
+void srlm_sqlloop_options_default(srlm_sqlloop_options *o);
+
+typedef struct srlm_sqlloop_query {
+    char *sql;                /* the text between the tags, whitespace collapsed */
+    srlm_sql_result *result;  /* NULL when nothing ran (no opening tag) */
+    char *feedback;           /* the text inserted between <result> and </result> */
+    int branch;               /* the branch that wrote it */
+    uint64_t steps_during;    /* engine steps the other branches ran while it executed */
+    double ms;                /* submit to result, as seen by the loop */
+} srlm_sqlloop_query;
+
+typedef struct srlm_sqlloop_leaf {
+    int branch;               /* its branch in the tree record */
+    size_t n_tokens, n_prompt; /* tokens: prompt + model + environment */
+    int32_t *tokens;
+    uint8_t *origin;          /* SRLM_SQL_ORIGIN_* per token */
+    float *logprob, *logprob_sampled, *entropy; /* model tokens: the sampler's numbers; else 0 */
+    char *text;               /* the assistant turn after the prompt (model text and inserted results) */
+    int n_queries;
+    int *queries;             /* indices into srlm_sqlloop_out.queries, in path order */
+    char *final_sql;          /* NULL when none */
+    srlm_sql_result *final_result; /* NULL when no final SQL ran */
+    int finish;               /* srlm_sqlloop_finish */
+    int format_ok;            /* the parser's verdict on "<think>\n" + text (open_think) */
+    const char *format_error; /* static text or NULL */
+} srlm_sqlloop_leaf;
+
+/* The tree: branch 0 holds the prompt; every other branch starts where its parent stopped
+ * (start = parent's start + parent's n_tokens) and holds only its own tokens, so a leaf's
+ * path is the concatenation of its ancestors' tokens. */
+typedef struct srlm_sqlloop_branch {
+    int parent;               /* -1 for branch 0 */
+    int depth;                /* forks above it (0: the prompt, 1: its samples) */
+    size_t start, n_tokens;
+    int32_t *tokens;
+    int leaf;                 /* index into leaves, -1 for a branch that forked */
+} srlm_sqlloop_branch;
+
+typedef struct srlm_sqlloop_stats {
+    uint64_t prompt_tokens;   /* prefilled once */
+    uint64_t model_tokens;    /* tokens sampled or forced, all branches */
+    uint64_t env_tokens;      /* result tokens prefilled by extends */
+    uint64_t engine_tokens;   /* tokens through the forward pass (prompt + fed + extends) */
+    uint64_t steps;           /* engine steps after the prefill */
+    uint64_t queries;         /* SQL executions (intermediate + final) */
+    int forks;                /* srlm_engine_seq_fork calls */
+    int peak_blocks;          /* KV blocks held at once */
+    double seconds;
+} srlm_sqlloop_stats;
+
+typedef struct srlm_sqlloop_out {
+    int n_leaves;
+    srlm_sqlloop_leaf *leaves;
+    int n_branches;
+    srlm_sqlloop_branch *branches;
+    int n_queries;
+    srlm_sqlloop_query *queries;
+    long chosen;              /* the vote's winning leaf, -1 when no leaf has a result */
+    size_t votes;             /* its group size */
+    const char *final_sql;    /* the winner's SQL; without a winner the first leaf's final SQL,
+                               * else NULL (points into leaves) */
+    srlm_sqlloop_stats stats;
+} srlm_sqlloop_out;
+
+/* A loop over engine e (its max_seqs bounds the live branches) and tokenizer tok, with
+ * n_workers SQL threads (<= 0: 2), each holding its own sandbox connection. Both must outlive
+ * the loop. Errors: SRLM_ERR_INVALID, SRLM_ERR_OOM, thread creation failures. */
+srlm_status srlm_sqlloop_create(srlm_engine *e, const srlm_tokenizer *tok, int n_workers, srlm_sqlloop **out);
+void srlm_sqlloop_destroy(srlm_sqlloop *l); /* accepts NULL; joins the workers */
+
+/* The prompt ids for a question: srlm_sql_prompt_chatml encoded with special tokens and BOS.
+ * *ids is malloc'd. Errors: those of the prompt builder and the tokenizer. */
+srlm_status srlm_sqlloop_prompt(const srlm_tokenizer *tok, srlm_sql_db *db, const srlm_sql_prompt_opts *po,
+                                const char *question, const char *evidence, int32_t **ids, size_t *n);
+
+/* Runs the loop for one prompt against the database at db_path and fills *out (free with
+ * srlm_sqlloop_out_free; zeroed on error). Format failures, SQL errors and timeouts are
+ * results, recorded in the leaves. Errors: SRLM_ERR_IO / FORMAT for a missing or non-SQLite
+ * database (checked before decoding), SRLM_ERR_INVALID for bad options (n_samples or
+ * max_leaves over the engine's max_seqs, a prompt that fills the context), device errors. */
+srlm_status srlm_sqlloop_run(srlm_sqlloop *l, const char *db_path, const srlm_sqlloop_options *o,
+                             const int32_t *prompt, size_t n_prompt, srlm_sqlloop_out *out);
+void srlm_sqlloop_out_free(srlm_sqlloop_out *out); /* accepts NULL */
+
+/* `srlm bench tree`: the loop above on forced traces whose `leaves` leaves share their first
+ * half (`half` model tokens of reasoning ending in one executed query), in tree mode (one
+ * sample, width = leaves) and linear mode (leaves samples); prints tokens, steps, queries, KV
+ * blocks and wall time of each (best of `repeats` after a warm-up run), and the ratios. The
+ * model folder must hold a tokenizer. */
+typedef struct srlm_bench_tree_opts {
+    int leaves;        /* default 8 */
+    int half;          /* model tokens of the shared half, and of each leaf's own half (default 64) */
+    srlm_dtype dtype;  /* default f16 */
+    int repeats;       /* timed runs per mode (default 2) */
+} srlm_bench_tree_opts;
+void srlm_bench_tree_opts_default(srlm_bench_tree_opts *o);
+srlm_status srlm_bench_tree(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_tree_opts *o);
+
 /* ---- Training (`srlm train`) ------------------------------------------------------------
  * SFT and pre-training (with optional MEAP) of a model on the device: fp32 master weights,
  * AdamW, global-norm clipping, gradient accumulation, warmup + cosine/linear/constant
  * schedule, metrics in OUT/run.db, atomic checkpoints OUT/step-N (an HF folder + optimizer/
  * + state.json; OUT/latest names the newest) and bit-exact resume. */
 typedef struct srlm_train_options {
-    const char *mode;        /* "sft" or "pretrain" */
+    const char *mode;        /* "sft", "pretrain" or "kd" (SFT data, distillation loss) */
     const char *model_dir;   /* base model folder (tokenizer and, unless init_from, weights) */
     const char *init_from;   /* start from these weights (a checkpoint folder), or NULL */
     const char *data, *eval_data, *out, *resume;
@@ -774,6 +951,13 @@ typedef struct srlm_train_options {
     const char *meap_layout; /* "separate" or "concat" */
     int32_t mask_id;         /* -1: the last embedding row */
     uint64_t seed;
+    /* knowledge distillation (mode "kd"): loss = kd_alpha CE + (1 - kd_alpha) kd_temp^2 KL on
+     * the same loss-weighted tokens, KL(teacher||student) or with kd_reverse KL(student||teacher),
+     * both at temperature kd_temp; the teacher a model folder (frozen, f16, same device, logits
+     * on the fly) or a top-k file of `srlm teacher` (teacher_logits). */
+    const char *teacher, *teacher_logits;
+    float kd_alpha, kd_temp; /* 0.5, 1 */
+    int kd_reverse;
 } srlm_train_options;
 
 void srlm_train_options_default(srlm_train_options *o);
@@ -781,6 +965,25 @@ void srlm_train_options_default(srlm_train_options *o);
  * (naming file and line), a plan that does not fit (with the plan), NaN/Inf loss (the last
  * good checkpoint is kept), device and I/O errors. */
 srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log);
+
+/* ---- Top-k teacher files (`srlm teacher`, runtime/train/teacher_file.c) -----------------
+ * A teacher too big to share the device with its student runs once over the data and stores
+ * each position's top K token ids and logits (format in runtime/train/teacher_file.h: magic,
+ * version, K, V, seq, temperature, sample counts, a hash of the rendered samples); `srlm
+ * train kd --teacher-logits FILE` distils from it with one bucket for the remaining mass. The
+ * data options must be the training run's: same data file, --seq, --seed and evaluation
+ * split (batch size and packing do not matter). */
+typedef struct srlm_teacher_options {
+    const char *model_dir, *data, *eval_data, *out;
+    int seq, topk;           /* 512, 64 */
+    float temp;              /* 1: the temperature of the stored log-sum-exps (= --kd-temp) */
+    double eval_fraction;
+    uint64_t seed;           /* 1234, the trainer's default */
+} srlm_teacher_options;
+void srlm_teacher_options_default(srlm_teacher_options *o);
+/* Writes o->out atomically (o->out.tmp, fsync, rename). Errors: data and model errors as
+ * srlm_train_run's, SRLM_ERR_INVALID for a bad K or temperature, SRLM_ERR_IO. */
+srlm_status srlm_teacher_topk_write(srlm_ctx *ctx, const srlm_teacher_options *o, FILE *log);
 
 /* ---- Training benchmark (`srlm bench train`, runtime/bench/bench_train.c) -------------
  * Real training steps of a model (the trainer's recorded command buffers) on random tokens:

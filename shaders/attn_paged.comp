@@ -1,10 +1,11 @@
 #version 450
 // attn_paged: causal grouped-query attention of query rows over a paged f16 KV cache: one
-// kernel for prefill, decode and extend of many sequences in one dispatch.
+// kernel for prefill, decode and extend of many sequences in one dispatch. With KV_F32
+// defined the pools hold f32 instead of f16 (common/kv_load.glsl).
 //   Row r (sequence qseq[r], absolute position qpos[r]) and head h attend to positions
 //   0..qpos[r] of that sequence, kv head h / (NH/NKV): s_t = scale * q.k_t,
 //   out = sum_t softmax(s)_t v_t, with an online (running max) softmax in fp32.
-// Cache layout: [num_blocks][NKV][BS][HS] halves, two per uint; position t of sequence s is
+// Cache layout: [num_blocks][NKV][BS][HS] halves, two per uint (or f32 with KV_F32); position t of sequence s is
 // row t % BS of block block_table[s * max_blocks + t / BS]. HS must be a multiple of 8
 // (rows are read as uvec4). A row with qseq or qpos < 0 gives zeros.
 // Work item = (row, head, split): split sp covers positions [sp*split_len, (sp+1)*split_len).
@@ -17,6 +18,7 @@
 //   2 = q (Tq,NH,HS) f32, 3 = kcache (uvec4), 4 = vcache (uvec4), 5 = block_table
 //   (num_seqs,max_blocks) int32, 6 = qseq (Tq) int32, 7 = qpos (Tq) int32.
 // push: srlm_push_attn_paged. spec 0 = workgroup size, 1 = HS, 2 = BS (block size).
+#extension GL_GOOGLE_include_directive : require
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -27,8 +29,7 @@ layout(constant_id = 2) const uint BS = 16;
 layout(std430, binding = 0) writeonly buffer O { float o[]; };
 layout(std430, binding = 1) writeonly buffer PT { float part[]; };
 layout(std430, binding = 2) readonly buffer Q { vec4 q[]; };
-layout(std430, binding = 3) readonly buffer KC { uvec4 kc[]; };
-layout(std430, binding = 4) readonly buffer VC { uvec4 vc[]; };
+#include "kv_load.glsl"
 layout(std430, binding = 5) readonly buffer BT { int block_table[]; };
 layout(std430, binding = 6) readonly buffer QS { int qseq[]; };
 layout(std430, binding = 7) readonly buffer QP { int qpos[]; };
@@ -82,9 +83,9 @@ void main() {
         if (t >= t0 && t < t1) {
           float d = 0.0;
           for (uint i = 0u; i < H8; i++) {
-            uvec4 w = kc[base + j * H8 + i];
-            d += dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), qv[2u * i]) +
-                 dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), qv[2u * i + 1u]);
+            vec4 lo, hi;
+            k_chunk(base + j * H8 + i, lo, hi);
+            d += dot(lo, qv[2u * i]) + dot(hi, qv[2u * i + 1u]);
           }
           s[j] = d;
           bm = max(bm, d);
@@ -102,9 +103,10 @@ void main() {
           float pr = exp(s[j] - m);
           l += pr;
           for (uint i = 0u; i < H8; i++) {
-            uvec4 w = vc[base + j * H8 + i];
-            acc[2u * i] += pr * vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-            acc[2u * i + 1u] += pr * vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+            vec4 lo, hi;
+            v_chunk(base + j * H8 + i, lo, hi);
+            acc[2u * i] += pr * lo;
+            acc[2u * i + 1u] += pr * hi;
           }
         }
       }

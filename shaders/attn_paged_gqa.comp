@@ -9,9 +9,11 @@
 // shuffles never read inactive lanes. Needs subgroup basic/arithmetic/shuffle, full
 // subgroups (workgroup size a multiple of the largest subgroup size) and TS dividing the
 // subgroup size (the host uses min(HS/8, smallest subgroup size); HS/8 a power of two).
+// KV_F32: f32 pools instead of f16 (common/kv_load.glsl).
 // bindings: as attn_paged (0 = out, 1 = part, 2 = q, 3 = kcache, 4 = vcache, 5 = block_table,
 //   6 = qseq, 7 = qpos). push: srlm_push_attn_paged.
 // spec: 0 = workgroup size, 1 = HS, 2 = BS, 3 = G (query heads per kv head), 4 = TS.
+#extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
@@ -23,8 +25,7 @@ layout(constant_id = 4) const uint TS = 8;
 layout(std430, binding = 0) writeonly buffer O { vec4 o[]; };
 layout(std430, binding = 1) writeonly buffer PT { float part[]; };
 layout(std430, binding = 2) readonly buffer Q { vec4 q[]; };
-layout(std430, binding = 3) readonly buffer KC { uvec4 kc[]; };
-layout(std430, binding = 4) readonly buffer VC { uvec4 vc[]; };
+#include "kv_load.glsl"
 layout(std430, binding = 5) readonly buffer BT { int block_table[]; };
 layout(std430, binding = 6) readonly buffer QS { int qseq[]; };
 layout(std430, binding = 7) readonly buffer QP { int qpos[]; };
@@ -75,9 +76,9 @@ void main() {
       uint base = ok ? ((uint(blk) * p.NKV + hk) * BS + t % BS) * H8 : 0u;
       vec4 kv[CPL * 2u];
       for (uint c = 0u; c < CPL; c++) {
-        uvec4 w = ok ? kc[base + tl + c * TS] : uvec4(0u);
-        kv[2u * c] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-        kv[2u * c + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+        kv[2u * c] = vec4(0.0);
+        kv[2u * c + 1u] = vec4(0.0);
+        if (ok) k_chunk(base + tl + c * TS, kv[2u * c], kv[2u * c + 1u]);
       }
       vec4 s4[G4];
       for (uint j = 0u; j < G4; j++) s4[j] = vec4(0.0);
@@ -90,11 +91,7 @@ void main() {
       for (uint off = 1u; off < TS; off <<= 1u)
         for (uint j = 0u; j < G4; j++) s4[j] += subgroupShuffleXor(s4[j], off);
       if (ok) {
-        for (uint c = 0u; c < CPL; c++) {
-          uvec4 w = vc[base + tl + c * TS];
-          kv[2u * c] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-          kv[2u * c + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
-        }
+        for (uint c = 0u; c < CPL; c++) v_chunk(base + tl + c * TS, kv[2u * c], kv[2u * c + 1u]);
         for (uint g = 0u; g < G; g++) {
           float s = s4[g / 4u][g % 4u];
           if (s > m[g]) { // rescale only when the running max grows: one exp per position usually

@@ -5,8 +5,10 @@
 // CPU devices (lavapipe), where every buffer load of a divergent address costs one scalar
 // load per lane while local arrays are plain vector registers or stack: loads per
 // multiply-add drop G-fold. No subgroup operations. Heavy on registers: not for GPUs.
+// KV_F32: f32 pools instead of f16 (common/kv_load.glsl).
 // bindings: as attn_paged. push: srlm_push_attn_paged.
 // spec: 0 = workgroup size, 1 = HS, 2 = BS, 3 = G (query heads per kv head).
+#extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HS = 64;
 layout(constant_id = 2) const uint BS = 16;
@@ -14,8 +16,7 @@ layout(constant_id = 3) const uint G = 1;
 layout(std430, binding = 0) writeonly buffer O { vec4 o[]; };
 layout(std430, binding = 1) writeonly buffer PT { float part[]; };
 layout(std430, binding = 2) readonly buffer Q { vec4 q[]; };
-layout(std430, binding = 3) readonly buffer KC { uvec4 kc[]; };
-layout(std430, binding = 4) readonly buffer VC { uvec4 vc[]; };
+#include "kv_load.glsl"
 layout(std430, binding = 5) readonly buffer BT { int block_table[]; };
 layout(std430, binding = 6) readonly buffer QS { int qseq[]; };
 layout(std430, binding = 7) readonly buffer QP { int qpos[]; };
@@ -55,11 +56,7 @@ void main() {
       uint base = (uint(blk) * p.NKV + hk) * BS * H8;
       for (uint t = t0; t < t1; t++) {
         uint rb = base + (t - cb * BS) * H8;
-        for (uint i = 0u; i < H8; i++) {
-          uvec4 w = kc[rb + i];
-          row[2u * i] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-          row[2u * i + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
-        }
+        for (uint i = 0u; i < H8; i++) k_chunk(rb + i, row[2u * i], row[2u * i + 1u]);
         for (uint g = 0u; g < G; g++) {
           float s = 0.0;
           for (uint i = 0u; i < H4; i++) s += dot(row[i], qv[g * H4 + i]);
@@ -72,11 +69,7 @@ void main() {
           pr[g] = exp(s - m[g]);
           l[g] += pr[g];
         }
-        for (uint i = 0u; i < H8; i++) {
-          uvec4 w = vc[rb + i];
-          row[2u * i] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-          row[2u * i + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
-        }
+        for (uint i = 0u; i < H8; i++) v_chunk(rb + i, row[2u * i], row[2u * i + 1u]);
         for (uint g = 0u; g < G; g++)
           for (uint i = 0u; i < H4; i++) acc[g * H4 + i] += pr[g] * row[i];
       }

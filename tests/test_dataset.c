@@ -272,6 +272,9 @@ static void test_batches(const srlm_tokenizer *tok) {
                 seen1[k]++;
                 segs++;
                 for (int i = 0; i < len; i++) {
+                    /* the sample id names the sample these tokens are, pos the offset in it */
+                    int32_t si = b.sample[(size_t)r * b.T + t + i];
+                    bad += si < 0 || si >= 20 || srlm_dataset_sample(ds, SRLM_SPLIT_TRAIN, (size_t)si).ids[i] != ids[t + i];
                     bad += seg[t + i] != s || pos[t + i] != i;
                     bad += w[t + i] != (i < len - 1 ? 1.0f : 0.0f);
                     if (i < len - 1) bad += b.targets[(size_t)r * b.T + t + i] != ids[t + i + 1];
@@ -281,7 +284,7 @@ static void test_batches(const srlm_tokenizer *tok) {
             }
         }
     } while (!last);
-    CHECK(bad == 0, "packing: %d wrong entries", bad);
+    CHECK(bad == 0, "packing: %d wrong entries (segments, positions, weights, targets, sample ids)", bad);
     for (int k = 0; k < 20; k++) CHECK(seen1[k] == 1, "packed: sample %d seen %d times", k, seen1[k]);
     CHECK(rows < 20, "packing used %d rows for 20 samples", rows);
     printf("packing: 20 samples in %d rows of 32 tokens, %d segments\n", rows, segs);
@@ -314,9 +317,16 @@ static void test_eval(const srlm_tokenizer *tok) {
     for (int it = 0; it < 4; it++) {
         CHECK_OK(srlm_dataset_next_batch(ds, SRLM_SPLIT_EVAL, &b, &last));
         n += b.rows;
+        for (int r = 0; r < b.B; r++) { /* eval sample ids follow the 15 train ones */
+            int32_t si = b.sample[(size_t)r * b.T];
+            if (r >= b.rows) bad += si != -1;
+            else bad += si < 15 || si >= 20 || sample_no(srlm_dataset_sample(ds, SRLM_SPLIT_EVAL, (size_t)si - 15).ids) !=
+                                                  sample_no(b.ids + (size_t)r * b.T);
+        }
         if (last) passes++;
     }
     CHECK(n == 5 + 5 && passes == 2, "eval: 2 passes of 5 samples in batches of 4 gave %d rows, %d passes", n, passes);
+    CHECK(bad == 0, "eval batches: %d wrong sample ids", bad);
     srlm_dataset_destroy(ds);
 
     /* a separate eval file */

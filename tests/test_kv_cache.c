@@ -1,7 +1,8 @@
 /* test_kv_cache.c: the paged KV cache's host bookkeeping without a device: slot mapping,
  * fork sharing full blocks (reference counts) and copying the partial one, freeing the parent
  * keeping the child's blocks, exhaustion of blocks and sequence slots returning errors that
- * change nothing, and the block accounting staying consistent through a random workload. */
+ * change nothing, truncation (releasing tail blocks, copying a shared partial last block),
+ * and the block accounting staying consistent through a random workload. */
 #include "test.h"
 #include "decode/kv_cache.h"
 
@@ -149,8 +150,49 @@ static void test_random(void) {
     printf("  random workload: accounting consistent ok\n");
 }
 
+/* Truncate: tail blocks released; a partial last block shared with a fork is replaced by a
+ * private copy (appends would overwrite its rows); errors change nothing. */
+static void test_truncate(void) {
+    srlm_kv_cache *kv = make(8, 4, 8);
+    uint32_t a, b;
+    CHECK_OK(srlm_kv_seq_add(kv, &a));
+    CHECK_OK(srlm_kv_seq_extend(kv, a, 48, NULL, NULL)); /* 3 full blocks */
+    CHECK_OK(srlm_kv_seq_fork(kv, NULL, a, &b));         /* shares all 3 */
+    const int32_t *ra = kv->table + (size_t)a * 8, *rb = kv->table + (size_t)b * 8;
+    int32_t shared1 = ra[1];
+    CHECK(rb[1] == shared1 && srlm_kv_block_refs(kv, (uint32_t)shared1) == 2, "fork shares block 1");
+    CHECK_ERR(srlm_kv_seq_truncate(kv, NULL, b, 49), SRLM_ERR_INVALID, "cannot keep 49");
+    CHECK_OK(srlm_kv_seq_truncate(kv, NULL, b, 20)); /* keeps block 0 (shared, full) + 4 rows of block 1 */
+    CHECK(srlm_kv_seq_len(kv, b) == 20 && kv->nblocks[b] == 2, "b: 20 tokens in 2 blocks (%u, %u)", srlm_kv_seq_len(kv, b),
+          kv->nblocks[b]);
+    CHECK(rb[0] == ra[0] && rb[1] != shared1 && rb[2] == -1, "b keeps block 0 shared, copies block 1, drops block 2");
+    CHECK(srlm_kv_block_refs(kv, (uint32_t)shared1) == 1 && srlm_kv_block_refs(kv, (uint32_t)ra[2]) == 1, "a owns blocks 1 and 2 alone");
+    check_accounting(kv, "truncate cow");
+    int32_t slot;
+    CHECK_OK(srlm_kv_seq_extend(kv, b, 1, &slot, NULL));
+    CHECK(slot == rb[1] * 16 + 4, "b appends into its own copy (slot %d)", slot);
+    CHECK_OK(srlm_kv_seq_truncate(kv, NULL, a, 32)); /* full blocks: nothing to copy */
+    CHECK(kv->nblocks[a] == 2 && srlm_kv_seq_len(kv, a) == 32, "a: 32 tokens in 2 blocks");
+    CHECK_OK(srlm_kv_seq_truncate(kv, NULL, a, 0));
+    CHECK(kv->nblocks[a] == 0 && srlm_kv_seq_len(kv, a) == 0, "a empty");
+    check_accounting(kv, "truncate to 0");
+    /* no free block for a needed copy: an error that changes nothing */
+    CHECK_OK(srlm_kv_seq_extend(kv, a, 16, NULL, NULL));
+    uint32_t c;
+    CHECK_OK(srlm_kv_seq_fork(kv, NULL, a, &c));
+    uint32_t d;
+    CHECK_OK(srlm_kv_seq_add(kv, &d));
+    CHECK_OK(srlm_kv_seq_extend(kv, d, 16 * srlm_kv_free_blocks(kv), NULL, NULL)); /* use up the pool */
+    CHECK_ERR(srlm_kv_seq_truncate(kv, NULL, c, 5), SRLM_ERR_DEVICE_OOM, "no free block");
+    CHECK(srlm_kv_seq_len(kv, c) == 16, "failed truncate left c unchanged");
+    check_accounting(kv, "truncate oom");
+    srlm_kv_cache_destroy(kv);
+    printf("  truncate: tail released, shared partial block copied, errors change nothing ok\n");
+}
+
 int main(void) {
     test_extend_slots();
+    test_truncate();
     test_fork();
     test_exhaustion();
     test_random();

@@ -155,6 +155,14 @@ srlm_dtype cli_parse_dtype(const char *opt, const char *s) {
     exit(2);
 }
 
+srlm_kv_dtype cli_parse_kv_dtype(const char *opt, const char *s) {
+    if (!strcmp(s, "f32")) return SRLM_KV_F32;
+    if (!strcmp(s, "f16")) return SRLM_KV_F16;
+    if (!strcmp(s, "auto")) return SRLM_KV_AUTO;
+    fprintf(stderr, "srlm: %s expects f32, f16 or auto, got '%s'\n", opt, s);
+    exit(2);
+}
+
 srlm_status cli_ctx_create(const cli_common *c, srlm_ctx **out) {
     srlm_ctx_options o;
     srlm_ctx_options_default(&o);

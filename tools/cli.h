@@ -45,6 +45,8 @@ int32_t *cli_parse_ids(const char *opt, const char *list, size_t *n);
 char *cli_read_file(const char *path, size_t *len);
 /* Parses f32 | f16 | bf16 for --dtype. */
 srlm_dtype cli_parse_dtype(const char *opt, const char *s);
+/* Parses f32 | f16 | auto for --kv-dtype (auto: f32 with f32 weights, else f16). */
+srlm_kv_dtype cli_parse_kv_dtype(const char *opt, const char *s);
 /* Prints "srlm <cmd>: <message>" to stderr, frees st, returns 1 (the exit code). */
 int cli_fail(const char *cmd, srlm_status st);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -52,5 +54,32 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* ---- `srlm sql` / `srlm eval -m`: the text-to-SQL decode loop (cli_sqlloop.c) ---- */
+typedef struct cli_sqlloop_args {
+    srlm_sql_format mode;
+    int tree, votes, max_leaves, max_depth, max_tokens, top_k, ctx, sample_values, max_interactions, workers;
+    double temperature, top_p, timeout_s; /* temperature < 0: 0 for one sample, 0.8 for several */
+    srlm_dtype dtype;
+} cli_sqlloop_args;
+typedef struct cli_sqlloop {
+    srlm_ctx *ctx;
+    srlm_model *m;
+    srlm_tokenizer *tok;
+    srlm_engine *e;
+    srlm_sqlloop *loop;
+    srlm_sqlloop_options o;
+    srlm_sql_prompt_opts po;
+} cli_sqlloop;
+extern const char *cli_sqlloop_help;
+void cli_sqlloop_args_init(cli_sqlloop_args *a);
+/* Consumes one decode-loop option at argv[*i]; returns true if it was one. */
+bool cli_sqlloop_opt(int argc, char **argv, int *i, cli_sqlloop_args *a);
+/* Sets the loop and prompt options and loads the tokenizer (so prompts can be measured);
+ * cli_sqlloop_start then creates context, model, engine (context a->ctx or max_ctx) and loop.
+ * On error the caller still calls cli_sqlloop_close. */
+srlm_status cli_sqlloop_open(const cli_common *c, const cli_sqlloop_args *a, cli_sqlloop *s);
+srlm_status cli_sqlloop_start(const cli_common *c, const cli_sqlloop_args *a, int max_ctx, cli_sqlloop *s);
+void cli_sqlloop_close(cli_sqlloop *s);
 
 #endif

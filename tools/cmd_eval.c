@@ -1,7 +1,7 @@
-/* cmd_eval.c: `srlm eval`: execution accuracy of given SQL predictions on Spider- or
- * BIRD-format data (model-free mode). Writes OUT/report.json and OUT/run.db, prints the
- * summary; a progress bar goes to stderr. The model-driven mode (-m) plugs a prediction
- * callback into the same srlm_sql_eval_run later. */
+/* cmd_eval.c: `srlm eval`: execution accuracy on Spider- or BIRD-format data, of given SQL
+ * predictions (--predictions) or of a model's answers through the execution-aware decode loop
+ * (-m, a prediction callback plugged into the same srlm_sql_eval_run). Writes OUT/report.json
+ * and OUT/run.db, prints the summary; a progress bar goes to stderr. */
 #include "cli.h"
 
 #include <errno.h>
@@ -14,12 +14,53 @@
 static void usage(void) {
     fprintf(stderr,
             "usage: srlm eval --data FILE.json --db-dir DIR --predictions FILE --out DIR\n"
-            "                 [--format spider|bird] [--rule spider|bird] [--timeout SECONDS] [--jobs N]\n"
+            "       srlm eval -m MODEL --data FILE.json --db-dir DIR --out DIR [decoding options]\n"
+            "                 [--format spider|bird] [--rule spider|bird] [--timeout SECONDS] [--jobs N] [--limit N]\n"
             "  --predictions: one SQL per non-empty line in question order (a '\\t<db_id>' suffix is\n"
             "  ignored), a JSON list of strings, or BIRD's {\"0\": \"SQL\\t----- bird -----\\tdb_id\"} object.\n"
             "  The data format is detected from the data ('query': Spider, 'SQL': BIRD).\n"
             "  Timeout default: 60 s Spider, 30 s BIRD. --jobs: scoring threads (default 1).\n"
-            "  Output: OUT/report.json, OUT/run.db, and the summary on stdout.\n");
+            "  Output: OUT/report.json, OUT/run.db, and the summary on stdout.\n"
+            "  -m: each question is answered by the decode loop (as `srlm sql`); the voted final SQL is\n"
+            "  scored. Questions whose prompt does not fit --ctx (default 4096) get no prediction.\n"
+            "%s", cli_sqlloop_help);
+}
+
+typedef struct model_preds {
+    cli_sqlloop *s;
+    const char *db_dir;
+    int max_ctx;
+    size_t too_long, limit;
+} model_preds;
+
+static srlm_status from_model(void *ctx, size_t i, const srlm_sql_example *ex, char **sql) {
+    model_preds *p = ctx;
+    *sql = NULL;
+    if (p->limit && i >= p->limit) return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s.sqlite", p->db_dir, ex->db_id, ex->db_id);
+    srlm_sql_db *db = NULL;
+    SRLM_TRY(srlm_sql_open(path, NULL, &db));
+    int32_t *prompt = NULL;
+    size_t np = 0;
+    srlm_status st = srlm_sqlloop_prompt(p->s->tok, db, &p->s->po, ex->question, ex->evidence, &prompt, &np);
+    srlm_sql_close(db);
+    if (st) return srlm_status_wrap(st, "question %zu: ", i);
+    if ((int)np + 16 > p->max_ctx) {
+        p->too_long++;
+        free(prompt);
+        return NULL;
+    }
+    srlm_sqlloop_out out;
+    st = srlm_sqlloop_run(p->s->loop, path, &p->s->o, prompt, np, &out);
+    free(prompt);
+    if (st) return srlm_status_wrap(st, "question %zu: ", i);
+    if (out.final_sql) {
+        *sql = strdup(out.final_sql);
+        if (!*sql) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    }
+    srlm_sqlloop_out_free(&out);
+    return st;
 }
 
 typedef struct preds { char **sql; size_t n; } preds;
@@ -107,8 +148,11 @@ int cmd_eval(int argc, char **argv) {
     const char *data = NULL, *db_dir = NULL, *pred_path = NULL, *out = NULL, *fmt_s = NULL, *rule_s = NULL, *v;
     double timeout_s = 0;
     int jobs = 1;
+    long long limit = 0;
     cli_common common;
     cli_common_init(&common);
+    cli_sqlloop_args la;
+    cli_sqlloop_args_init(&la);
     for (int i = 1; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--data", &v)) data = v;
         else if (cli_opt(argc, argv, &i, "--db-dir", &v)) db_dir = v;
@@ -118,14 +162,14 @@ int cmd_eval(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--rule", &v)) rule_s = v;
         else if (cli_opt(argc, argv, &i, "--timeout", &v)) timeout_s = cli_parse_double("--timeout", v);
         else if (cli_opt(argc, argv, &i, "--jobs", &v)) jobs = (int)cli_parse_int("--jobs", v, 1, 64);
+        else if (cli_opt(argc, argv, &i, "--limit", &v)) limit = cli_parse_int("--limit", v, 1, 1LL << 40);
         else if (cli_common_opt(argc, argv, &i, &common)) continue;
+        else if (cli_sqlloop_opt(argc, argv, &i, &la)) continue;
         else if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) { usage(); return 0; }
         else return cli_usage_error("eval", "unknown argument '%s' (try --help)", argv[i]);
     }
-    if (common.model && !pred_path)
-        return cli_usage_error("eval", "model-driven evaluation (-m) is not available in this build; "
-                                       "score SQL strings with --predictions FILE");
-    if (!data || !db_dir || !pred_path || !out) { usage(); return 2; }
+    if (common.model && pred_path) return cli_usage_error("eval", "give -m MODEL or --predictions FILE, not both");
+    if (!data || !db_dir || (!pred_path && !common.model) || !out) { usage(); return 2; }
     if (timeout_s < 0) return cli_usage_error("eval", "--timeout must be positive");
     srlm_sql_data_format fmt = SRLM_SQL_DATA_AUTO;
     if (fmt_s) {
@@ -144,9 +188,17 @@ int cmd_eval(int argc, char **argv) {
     srlm_status st = srlm_sql_dataset_load(data, fmt, &d);
     if (st) return cli_fail("eval", st);
     preds p = {0};
-    st = srlm_sql_predictions_load(pred_path, srlm_sql_dataset_count(d), &p.sql, &p.n);
-    if (st) { srlm_sql_dataset_free(d); return cli_fail("eval", st); }
+    cli_sqlloop s;
+    memset(&s, 0, sizeof s);
+    model_preds mp = {&s, db_dir, la.ctx ? la.ctx : 4096, 0, (size_t)limit};
+    if (pred_path) st = srlm_sql_predictions_load(pred_path, srlm_sql_dataset_count(d), &p.sql, &p.n);
+    else {
+        st = cli_sqlloop_open(&common, &la, &s);
+        if (!st) st = cli_sqlloop_start(&common, &la, mp.max_ctx, &s);
+    }
+    if (st) { cli_sqlloop_close(&s); srlm_sql_dataset_free(d); return cli_fail("eval", st); }
     if (mkdir_p(out) != 0) {
+        cli_sqlloop_close(&s);
         srlm_sql_predictions_free(p.sql, p.n);
         srlm_sql_dataset_free(d);
         return cli_fail("eval", srlm_errorf(SRLM_ERR_IO, "cannot create output folder '%s': %s", out, strerror(errno)));
@@ -158,7 +210,15 @@ int cmd_eval(int argc, char **argv) {
     o.progress = on_progress;
     o.progress_ctx = &pr;
     srlm_sql_eval_report *rep = NULL;
-    st = srlm_sql_eval_run(d, &o, from_file, &p, &rep);
+    if (pred_path) st = srlm_sql_eval_run(d, &o, from_file, &p, &rep);
+    else st = srlm_sql_eval_run(d, &o, from_model, &mp, &rep);
+    if (mp.too_long) fprintf(stderr, "srlm eval: %zu question(s) had a prompt longer than the context (%d): no prediction\n",
+                             mp.too_long, mp.max_ctx);
+    char device[256];
+    snprintf(device, sizeof device, "%s", s.ctx ? srlm_ctx_device_name(s.ctx) : "cpu (SQLite, no model)");
+    int verr = s.ctx ? srlm_ctx_validation_errors(s.ctx) : 0;
+    float mp_temperature = s.o.sample.temperature;
+    cli_sqlloop_close(&s);
     srlm_sql_predictions_free(p.sql, p.n);
     int is_bird = srlm_sql_dataset_format(d) == SRLM_SQL_DATA_BIRD;
     srlm_sql_dataset_free(d);
@@ -178,13 +238,19 @@ int cmd_eval(int argc, char **argv) {
         json_str(cfg, sizeof cfg, data);
         strncat(cfg, ",\"db_dir\":", sizeof cfg - strlen(cfg) - 1);
         json_str(cfg, sizeof cfg, db_dir);
-        strncat(cfg, ",\"predictions\":", sizeof cfg - strlen(cfg) - 1);
-        json_str(cfg, sizeof cfg, pred_path);
+        strncat(cfg, pred_path ? ",\"predictions\":" : ",\"model\":", sizeof cfg - strlen(cfg) - 1);
+        json_str(cfg, sizeof cfg, pred_path ? pred_path : common.model);
+        if (!pred_path) {
+            size_t l = strlen(cfg);
+            snprintf(cfg + l, sizeof cfg - l, ",\"mode\":\"%s\",\"tree\":%d,\"votes\":%d,\"max_tokens\":%d,\"temperature\":%g,\"seed\":%llu",
+                     la.mode == SRLM_SQL_FORMAT_SQLR1 ? "sqlr1" : "reex", la.tree, la.votes, la.max_tokens,
+                     (double)mp_temperature, (unsigned long long)common.seed);
+        }
         size_t cl = strlen(cfg);
         snprintf(cfg + cl, sizeof cfg - cl, ",\"format\":\"%s\",\"timeout_s\":%g}", is_bird ? "bird" : "spider",
                  timeout_s);
         int64_t run = 0;
-        st = srlm_rundb_run_begin(rdb, "eval", cfg, "cpu (SQLite, no model)", &run);
+        st = srlm_rundb_run_begin(rdb, "eval", cfg, device, &run);
         if (!st) st = srlm_sql_eval_write_rundb(rep, rdb, run, data);
         if (!st) st = srlm_rundb_metric(rdb, run, 0, "execution_accuracy",
                                         srlm_sql_eval_count(rep) ? (double)srlm_sql_eval_correct(rep) / (double)srlm_sql_eval_count(rep) : 0.0);
@@ -197,5 +263,6 @@ int cmd_eval(int argc, char **argv) {
     if (st) return cli_fail("eval", st);
     fputs(summary, stdout);
     free(summary);
+    if (verr) return cli_fail("eval", srlm_errorf(SRLM_ERR_VULKAN, "%d validation message(s)", verr));
     return 0;
 }

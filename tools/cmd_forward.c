@@ -9,6 +9,7 @@
 static int usage(void) {
     fprintf(stderr, "usage: srlm forward -m MODEL (-p TEXT | --ids 1,2,3) --out FILE [--dtype f32|f16] [--device N]\n"
                     "       [--decode-from N]  prefill N tokens, then decode the rest one per step (KV cache)\n"
+                    "       [--kv-dtype f32|f16|auto]  KV cache storage (default auto: f32 with --dtype f32, else f16)\n"
                     "  writes the logits of every position as little-endian float32, row-major [T, V]\n");
     return 2;
 }
@@ -18,6 +19,7 @@ int cmd_forward(int argc, char **argv) {
     cli_common_init(&cc);
     const char *prompt = NULL, *idlist = NULL, *out = NULL, *v;
     srlm_dtype dtype = SRLM_DTYPE_F16;
+    srlm_kv_dtype kv_dtype = SRLM_KV_AUTO;
     int decode_from = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &cc)) continue;
@@ -26,6 +28,7 @@ int cmd_forward(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--out", &v)) { out = v; continue; }
         if (cli_opt(argc, argv, &i, "--decode-from", &v)) { decode_from = (int)cli_parse_int("--decode-from", v, 0, 1 << 30); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { dtype = cli_parse_dtype("--dtype", v); continue; }
+        if (cli_opt(argc, argv, &i, "--kv-dtype", &v)) { kv_dtype = cli_parse_kv_dtype("--kv-dtype", v); continue; }
         if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) return usage();
         return cli_usage_error("forward", "unknown argument '%s'", argv[i]);
     }
@@ -59,6 +62,7 @@ int cmd_forward(int argc, char **argv) {
         eo.max_ctx = (int)n;
         eo.max_step_tokens = n < 256 ? (int)n : 256;
         eo.max_out = eo.max_step_tokens < 64 ? eo.max_step_tokens : 64;
+        eo.kv_dtype = kv_dtype;
         st = srlm_engine_create(m, &eo, &e);
     }
     int V = m ? srlm_model_vocab_size(m) : 0;

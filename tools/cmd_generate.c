@@ -23,6 +23,7 @@ static int usage(FILE *f, int code) {
             "  --print-ids        print token ids (prompt and generated, comma-separated) instead of text\n"
             "  --ctx N            context length (default prompt + new tokens)\n"
             "  --dtype f32|f16    weight storage on the device (default f16)\n"
+            "  --kv-dtype f32|f16|auto  KV cache storage (default auto: f32 with --dtype f32, else f16)\n"
             "Without a tokenizer (an HF folder without tokenizer.json) use --ids; ids are printed.\n");
     return code;
 }
@@ -50,6 +51,7 @@ int cmd_generate(int argc, char **argv) {
     int nstops = 0, nstop_ids = 0, batch = 1, echo = 1, chat = 0, ignore_eos = 0, ctx_len = 0, print_ids = 0;
     long total_steps = -1;
     srlm_dtype dtype = SRLM_DTYPE_F16;
+    srlm_kv_dtype kv_dtype = SRLM_KV_AUTO;
     bool seed_given = false;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "--seed")) seed_given = true;
@@ -73,6 +75,7 @@ int cmd_generate(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--batch", &v)) batch = (int)cli_parse_int("--batch", v, 1, 256);
         else if (cli_opt(argc, argv, &i, "--ctx", &v)) ctx_len = (int)cli_parse_int("--ctx", v, 1, 1 << 24);
         else if (cli_opt(argc, argv, &i, "--dtype", &v)) dtype = cli_parse_dtype("--dtype", v);
+        else if (cli_opt(argc, argv, &i, "--kv-dtype", &v)) kv_dtype = cli_parse_kv_dtype("--kv-dtype", v);
         else if (cli_flag(argv, i, "--no-echo")) echo = 0;
         else if (cli_flag(argv, i, "--print-ids")) print_ids = 1;
         else if (cli_flag(argv, i, "--chat")) chat = 1;
@@ -126,6 +129,7 @@ int cmd_generate(int argc, char **argv) {
         srlm_engine_options eo;
         srlm_engine_options_default(&eo);
         eo.max_seqs = batch;
+        eo.kv_dtype = kv_dtype;
         eo.max_ctx = ctx_len ? ctx_len : (int)n + sp.max_tokens;
         st = srlm_engine_create(m, &eo, &e);
     }

@@ -15,14 +15,17 @@ int cmd_perplexity(int argc, char **argv) {
     int ctx_len = 512;
     long max_windows = 0;
     srlm_dtype dtype = SRLM_DTYPE_F16;
+    srlm_kv_dtype kv_dtype = SRLM_KV_AUTO;
     for (int i = 1; i < argc; i++) {
         if (cli_common_opt(argc, argv, &i, &cc)) continue;
         if (cli_opt_alias(argc, argv, &i, "-f", "--file", &v)) file = v;
         else if (cli_opt(argc, argv, &i, "--ctx", &v)) ctx_len = (int)cli_parse_int("--ctx", v, 2, 1 << 20);
         else if (cli_opt(argc, argv, &i, "--windows", &v)) max_windows = (long)cli_parse_int("--windows", v, 1, 1 << 30);
         else if (cli_opt(argc, argv, &i, "--dtype", &v)) dtype = cli_parse_dtype("--dtype", v);
+        else if (cli_opt(argc, argv, &i, "--kv-dtype", &v)) kv_dtype = cli_parse_kv_dtype("--kv-dtype", v);
         else if (cli_flag(argv, i, "-h") || cli_flag(argv, i, "--help")) {
-            printf("usage: srlm perplexity -m MODEL -f TEXTFILE [--ctx N (default 512)] [--windows K] [--dtype f32|f16]\n");
+            printf("usage: srlm perplexity -m MODEL -f TEXTFILE [--ctx N (default 512)] [--windows K] [--dtype f32|f16]\n"
+                   "  --kv-dtype f32|f16|auto  KV cache storage (default auto: f32 with --dtype f32, else f16)\n");
             return 0;
         } else return cli_usage_error("perplexity", "unknown argument '%s'", argv[i]);
     }
@@ -51,6 +54,7 @@ int cmd_perplexity(int argc, char **argv) {
         eo.max_ctx = ctx_len;
         eo.max_step_tokens = ctx_len < 256 ? ctx_len : 256;
         eo.max_out = eo.max_step_tokens < 64 ? eo.max_step_tokens : 64;
+        eo.kv_dtype = kv_dtype;
         st = srlm_engine_create(m, &eo, &e);
     }
     int V = m ? srlm_model_vocab_size(m) : 0;

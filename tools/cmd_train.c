@@ -1,4 +1,4 @@
-/* cmd_train.c: `srlm train sft|pretrain -m DIR --data FILE --out DIR [options]` or with
+/* cmd_train.c: `srlm train sft|kd|pretrain -m DIR --data FILE --out DIR [options]` or with
  * `--config FILE.json` holding the same keys (without the dashes; command-line options win). */
 #include "cli.h"
 
@@ -8,7 +8,7 @@
 #include <string.h>
 
 static int usage(FILE *f, int code) {
-    fprintf(f, "usage: srlm train sft|pretrain -m/--model DIR --data FILE.jsonl|FILE.txt --out DIR [options]\n"
+    fprintf(f, "usage: srlm train sft|kd|pretrain -m/--model DIR --data FILE.jsonl|FILE.txt --out DIR [options]\n"
                "  --config FILE.json   the same keys as the options below, without dashes\n"
                "  --lr 4e-5 --epochs 1 --steps N (instead of epochs) --seq 512 --batch 1 --accum 1\n"
                "  --schedule cosine|linear|constant --warmup N --min-lr-ratio 0.1 --weight-decay 0\n"
@@ -17,6 +17,8 @@ static int usage(FILE *f, int code) {
                "  --pack  --eval-data FILE | --eval-fraction F  --eval-every N  --save-every N\n"
                "  --save-dtype f32|bf16|f16  --no-recompute  --resume OUT|OUT/step-N  --init-from DIR\n"
                "  --stop-after N (end this invocation after N steps; --resume continues the same schedule)\n"
+               "  kd: --teacher DIR (frozen, f16, same device) | --teacher-logits FILE (from `srlm teacher --topk`)\n"
+               "      --kd-alpha 0.5 (loss = a CE + (1-a) T^2 KL)  --kd-temp 1  --kd-reverse (KL(student||teacher))\n"
                "  --seed S --device N --mem-budget SIZE\n");
     return code;
 }
@@ -118,6 +120,11 @@ int cmd_train(int argc, char **argv) {
         else if (cli_opt(a.n, av, &i, "--eval-every", &v)) o.eval_every = (int)cli_parse_int("--eval-every", v, 0, 1 << 30);
         else if (cli_opt(a.n, av, &i, "--save-every", &v)) o.save_every = (int)cli_parse_int("--save-every", v, 0, 1 << 30);
         else if (cli_opt(a.n, av, &i, "--save-dtype", &v)) o.save_dtype = cli_parse_dtype("--save-dtype", v);
+        else if (cli_opt(a.n, av, &i, "--teacher", &v)) o.teacher = v;
+        else if (cli_opt(a.n, av, &i, "--teacher-logits", &v)) o.teacher_logits = v;
+        else if (cli_opt(a.n, av, &i, "--kd-alpha", &v)) o.kd_alpha = (float)cli_parse_double("--kd-alpha", v);
+        else if (cli_opt(a.n, av, &i, "--kd-temp", &v)) o.kd_temp = (float)cli_parse_double("--kd-temp", v);
+        else if (cli_flag(av, i, "--kd-reverse")) o.kd_reverse = 1;
         else if (cli_flag(av, i, "--pack")) o.pack = 1;
         else if (cli_flag(av, i, "--no-recompute")) o.recompute = 0;
         else return cli_usage_error("train", "unknown argument '%s'", av[i]);
@@ -125,6 +132,12 @@ int cmd_train(int argc, char **argv) {
     o.model_dir = cc.model;
     if (seed_given) o.seed = cc.seed;
     if (!o.model_dir || !o.data || !o.out) return usage(stderr, 2);
+    if (!strcmp(o.mode, "kd") && !o.teacher == !o.teacher_logits)
+        return cli_usage_error("train", "kd needs either --teacher DIR or --teacher-logits FILE");
+    if ((o.teacher || o.teacher_logits) && strcmp(o.mode, "kd"))
+        return cli_usage_error("train", "--teacher and --teacher-logits belong to `train kd`");
+    if (!(o.kd_alpha >= 0.0f && o.kd_alpha <= 1.0f)) return cli_usage_error("train", "--kd-alpha must be in [0,1]");
+    if (!(o.kd_temp > 0.0f)) return cli_usage_error("train", "--kd-temp must be positive");
     if (strcmp(o.meap_layout, "separate") && strcmp(o.meap_layout, "concat"))
         return cli_usage_error("train", "--meap-layout must be separate or concat");
     if (strcmp(o.schedule, "cosine") && strcmp(o.schedule, "linear") && strcmp(o.schedule, "constant"))

@@ -14,9 +14,11 @@ int cmd_generate(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_teacher(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -29,9 +31,10 @@ static int cmd_version(int argc, char **argv) {
 static const cli_command commands[] = {
     {"version", "print the version", cmd_version},
     {"info", "list Vulkan devices and what srlm uses of them", cmd_info},
-    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer", cmd_bench},
+    {"bench", "benchmarks: ops | membw | matmul | decode | prefill | tokenizer | tree", cmd_bench},
     {"init", "write a randomly initialised model folder from a preset", cmd_init},
-    {"train", "train a model: sft | pretrain (MEAP, checkpoints, resume)", cmd_train},
+    {"train", "train a model: sft | kd | pretrain (MEAP, distillation, checkpoints, resume)", cmd_train},
+    {"teacher", "store a teacher's top-k logits per position for `train kd --teacher-logits`", cmd_teacher},
     {"plot", "line chart of a run database's metrics as PNG", cmd_plot},
     {"tokenize", "print the token ids of a text (or --decode ids)", cmd_tokenize},
     {"forward", "logits of every position as float32 [T, V]", cmd_forward},
@@ -40,6 +43,7 @@ static const cli_command commands[] = {
     {"perplexity", "perplexity of a text file", cmd_perplexity},
     {"query", "run one SQL statement in the read-only sandbox", cmd_query},
     {"eval", "execution accuracy of SQL predictions (Spider / BIRD rules)", cmd_eval},
+    {"sql", "answer a question about a SQLite database (execution-aware decoding)", cmd_sql},
 };
 
 static void usage(FILE *f) {

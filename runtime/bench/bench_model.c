@@ -75,7 +75,8 @@ srlm_status srlm_bench_decode(srlm_ctx *ctx, FILE *out, const char *path, const 
         double weights = (double)srlm_model_weight_bytes(m);
         /* KV read per step: every sequence's cache at its average context in the timed span */
         double avg_ctx = prompt + steps / 2.0;
-        double kv = (double)B * avg_ctx * c->num_hidden_layers * 2.0 * c->num_key_value_heads * c->head_dim * 2.0;
+        double kv = (double)B * avg_ctx * c->num_hidden_layers * 2.0 * c->num_key_value_heads * c->head_dim *
+                    (srlm_engine_kv_dtype(e) == SRLM_KV_F32 ? 4.0 : 2.0);
         double ms = dt * 1e3 / steps;
         double gbs = (weights + kv) / (ms * 1e6);
         double tps = (double)B * steps / dt;

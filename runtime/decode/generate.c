@@ -22,6 +22,8 @@ typedef struct gen_seq {
     int32_t *hist;             /* prompt + generated ids */
     size_t n_hist, cap_hist;
     size_t n_prompt;
+    size_t n_cached;           /* prompt tokens already in the cache (continue) */
+    bool keep;                 /* an existing sequence: not freed at the end */
     char *text;                /* generated text */
     size_t n_text, cap_text, emitted;
     srlm_detokenizer *detok;
@@ -101,15 +103,32 @@ static void flush_text(gen_seq *g, int index, srlm_gen_stream_fn stream, void *u
     g->emitted = g->n_text;
 }
 
+/* Device selection for the rows of a step (sequence indices rows[0..nrows)): the k every row
+ * can be sampled from, or 0 when some row needs its full logits. */
+static int step_select_k(srlm_engine *e, const gen_seq *gs, const int *rows, int nrows, const srlm_sample_params *params, int V,
+                         float *invt) {
+    int max_k = srlm_engine_select_max_k(e), k = 0;
+    for (int r = 0; r < nrows && max_k > 0; r++) {
+        const srlm_sample_params *p = &params[rows[r]];
+        int need = srlm_sampler_select_k(p, gs[rows[r]].n_hist, V, max_k);
+        if (need < 1) return 0;
+        k = need > k ? need : k;
+        invt[r] = p->temperature == 0.0f ? 1.0f : 1.0f / p->temperature; /* the sampler's y */
+    }
+    return k;
+}
+
 void srlm_gen_result_free(srlm_gen_result *r) {
     if (!r) return;
     free(r->tokens), free(r->logprob), free(r->logprob_sampled), free(r->entropy), free(r->text);
     memset(r, 0, sizeof *r);
 }
 
-srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
-                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
-                          srlm_gen_result *results, srlm_gen_stats *stats) {
+/* The generation loop. seq_in: NULL, or one existing sequence per prompt whose cache holds a
+ * prefix of it (only the rest is prefilled; the sequence is kept at the end). */
+static srlm_status generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                            const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                            srlm_gen_result *results, srlm_gen_stats *stats, const int *seq_in) {
     const srlm_model *m = srlm_engine_model(e);
     int V = m->cfg.vocab_size;
     if (n < 1 || n > srlm_engine_max_seqs(e))
@@ -127,11 +146,16 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     int *ids = calloc((size_t)n, sizeof *ids), *counts = calloc((size_t)n, sizeof *counts), *rows = calloc((size_t)n, sizeof *rows);
     int32_t *toks = calloc((size_t)n, sizeof *toks);
     float *logits = malloc((size_t)n * (size_t)V * sizeof(float));
+    /* device selection per row: best ids, their logits, {lse, entropy}, 1/temperature */
+    int32_t *sel_ids = malloc((size_t)n * SRLM_LOGIT_TOPK_MAX * sizeof(int32_t));
+    float *sel_x = malloc((size_t)n * SRLM_LOGIT_TOPK_MAX * sizeof(float)), *sel_st = malloc((size_t)n * 2 * sizeof(float));
+    float *invt = malloc((size_t)n * sizeof(float));
+    int sel_k = 0;
     srlm_sample_seq *ss = calloc((size_t)n, sizeof *ss);
     srlm_sample_out *so = calloc((size_t)n, sizeof *so);
     srlm_sampler *sampler = NULL;
     srlm_status st = NULL;
-    if (!gs || !caps || !ids || !counts || !rows || !toks || !logits || !ss || !so)
+    if (!gs || !caps || !ids || !counts || !rows || !toks || !logits || !ss || !so || !sel_ids || !sel_x || !sel_st || !invt)
         st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for generation");
     if (!st) st = srlm_sampler_create(V, &sampler);
     size_t total_prompt = 0;
@@ -142,13 +166,24 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         if (st) break;
         memcpy(g->hist, prompts[i], n_prompts[i] * sizeof(int32_t));
         g->n_hist = g->n_prompt = n_prompts[i];
-        total_prompt += n_prompts[i];
+        total_prompt += n_prompts[i]; /* an upper bound of the new tokens */
         if (tok) st = srlm_detokenizer_create(tok, SRLM_DECODE_SKIP_SPECIAL, &g->detok);
         if (!st && params[i].n_stop_strings > 0)
             st = srlm_tagmatch_create(params[i].stop_strings, NULL, params[i].n_stop_strings, &g->stops);
-        if (!st) st = srlm_engine_seq_new(e, &g->id);
+        if (!st && seq_in) {
+            int c = srlm_engine_seq_len(e, seq_in[i]);
+            if (c < 0) st = srlm_errorf(SRLM_ERR_INVALID, "generate: sequence %d does not exist", seq_in[i]);
+            else if ((size_t)c >= n_prompts[i])
+                st = srlm_errorf(SRLM_ERR_INVALID, "generate: sequence %d already caches %d of the %zu tokens given (nothing new)",
+                                 seq_in[i], c, n_prompts[i]);
+            else g->n_cached = (size_t)c;
+        } else if (!st) {
+            st = srlm_engine_seq_new(e, &g->id);
+        }
         g->live = true;
     }
+    if (!st && seq_in)
+        for (int i = 0; i < n; i++) gs[i].id = seq_in[i], gs[i].keep = true;
     /* prefill: every prompt in one step */
     int32_t *flat = st ? NULL : malloc(total_prompt * sizeof(int32_t));
     if (!st && !flat) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for prompts");
@@ -156,16 +191,20 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
     if (!st) {
         size_t off = 0;
         for (int i = 0; i < n; i++) {
-            memcpy(flat + off, prompts[i], n_prompts[i] * sizeof(int32_t));
-            off += n_prompts[i];
+            size_t c = gs[i].n_cached, k = n_prompts[i] - c;
+            memcpy(flat + off, prompts[i] + c, k * sizeof(int32_t));
+            off += k;
             ids[i] = gs[i].id;
-            counts[i] = (int)n_prompts[i];
+            counts[i] = (int)k;
             rows[i] = i;
         }
-        st = srlm_engine_step(e, n, ids, counts, flat, 0, logits);
+        sel_k = step_select_k(e, gs, rows, n, params, V, invt);
+        st = sel_k ? srlm_engine_step_select(e, n, ids, counts, flat, sel_k, invt, sel_ids, sel_x, sel_st)
+                   : srlm_engine_step(e, n, ids, counts, flat, 0, logits);
     }
     free(flat);
     double t1 = now_s();
+    for (int i = 0; !st && i < n; i++) total_prompt -= gs[i].n_cached;
     if (stats) {
         stats->prefill_tokens = total_prompt;
         stats->prefill_seconds = t1 - t0;
@@ -181,7 +220,8 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
                                       .history = g->hist, .n_history = g->n_hist,
                                       .n_generated = (int32_t)results[rows[k]].n_tokens};
         }
-        st = srlm_sampler_sample(sampler, logits, nrows, ss, so);
+        st = sel_k ? srlm_sampler_sample_select(sampler, nrows, sel_k, sel_ids, sel_x, sel_st, ss, so)
+                   : srlm_sampler_sample(sampler, logits, nrows, ss, so);
         int next = 0;
         for (int k = 0; !st && k < nrows; k++) {
             int i = rows[k];
@@ -218,7 +258,9 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         }
         nrows = next;
         if (!st && nrows > 0) {
-            st = srlm_engine_step(e, nrows, ids, counts, toks, 0, logits);
+            sel_k = step_select_k(e, gs, rows, nrows, params, V, invt);
+            st = sel_k ? srlm_engine_step_select(e, nrows, ids, counts, toks, sel_k, invt, sel_ids, sel_x, sel_st)
+                       : srlm_engine_step(e, nrows, ids, counts, toks, 0, logits);
             decoded += (uint64_t)nrows;
         }
     }
@@ -238,11 +280,24 @@ srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, cons
         free(g->hist);
         srlm_detokenizer_destroy(g->detok);
         srlm_tagmatch_destroy(g->stops);
-        if (g->id >= 0) srlm_engine_seq_free(e, g->id);
+        if (g->id >= 0 && !g->keep) srlm_engine_seq_free(e, g->id);
     }
     if (st)
         for (int i = 0; i < n; i++) srlm_gen_result_free(&results[i]);
     srlm_sampler_destroy(sampler);
     free(gs), free(caps), free(ids), free(counts), free(rows), free(toks), free(logits), free(ss), free(so);
+    free(sel_ids), free(sel_x), free(sel_st), free(invt);
     return st;
+}
+
+srlm_status srlm_generate(srlm_engine *e, const srlm_tokenizer *tok, int n, const int32_t *const *prompts,
+                          const size_t *n_prompts, const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                          srlm_gen_result *results, srlm_gen_stats *stats) {
+    return generate(e, tok, n, prompts, n_prompts, params, stream, user, results, stats, NULL);
+}
+
+srlm_status srlm_generate_continue(srlm_engine *e, const srlm_tokenizer *tok, int seq, const int32_t *ids, size_t n_ids,
+                                   const srlm_sample_params *params, srlm_gen_stream_fn stream, void *user,
+                                   srlm_gen_result *result, srlm_gen_stats *stats) {
+    return generate(e, tok, 1, &ids, &n_ids, params, stream, user, result, stats, &seq);
 }

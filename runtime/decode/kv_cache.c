@@ -15,7 +15,7 @@ srlm_status srlm_kv_cache_create(srlm_ctx *ctx, srlm_arena *arena, const srlm_kv
                            c.n_layers, c.NKV, c.HS, c.num_blocks, c.max_seqs, c.max_blocks);
     if ((uint64_t)c.max_blocks * c.block_size > 0x7FFFFFFFull || (uint64_t)c.num_blocks * c.block_size > 0x7FFFFFFFull)
         return srlm_errorf(SRLM_ERR_INVALID, "kv cache: slots do not fit int32");
-    uint64_t pool = (uint64_t)c.num_blocks * c.NKV * c.block_size * c.HS * 2;
+    uint64_t pool = (uint64_t)c.num_blocks * c.NKV * c.block_size * c.HS * (c.kv_f32 ? 4 : 2);
     if (ctx && pool > ctx->caps.max_storage_buffer_range)
         return srlm_errorf(SRLM_ERR_INVALID, "kv cache: a pool of %u blocks is %llu bytes, over maxStorageBufferRange %llu; use fewer blocks",
                            c.num_blocks, (unsigned long long)pool, (unsigned long long)ctx->caps.max_storage_buffer_range);
@@ -136,7 +136,7 @@ srlm_status srlm_kv_seq_fork(srlm_kv_cache *kv, srlm_cmd *c, uint32_t parent, ui
         int32_t b = take_block(kv);
         crow[nb - 1] = b;
         if (kv->ctx) {
-            uint64_t bytes = (uint64_t)kv->cfg.NKV * BS * kv->cfg.HS * 2;
+            uint64_t bytes = (uint64_t)kv->cfg.NKV * BS * kv->cfg.HS * (kv->cfg.kv_f32 ? 4 : 2);
             srlm_status st = NULL;
             for (uint32_t l = 0; !st && l < kv->cfg.n_layers; l++) {
                 st = srlm_cmd_copy(c, srlm_buf_slice(kv->k[l], (uint64_t)b * bytes, bytes),
@@ -185,6 +185,43 @@ srlm_status srlm_kv_seq_extend(srlm_kv_cache *kv, uint32_t seq, uint32_t k, int3
     return NULL;
 }
 
+srlm_status srlm_kv_seq_truncate(srlm_kv_cache *kv, srlm_cmd *c, uint32_t seq, uint32_t len) {
+    SRLM_TRY(check_seq(kv, seq, "truncate"));
+    uint32_t BS = kv->cfg.block_size, nb = kv->nblocks[seq], keep = (len + BS - 1) / BS;
+    if (len > kv->len[seq])
+        return srlm_errorf(SRLM_ERR_INVALID, "kv cache truncate: sequence %u holds %u tokens, cannot keep %u", seq, kv->len[seq], len);
+    int32_t *row = kv->table + (size_t)seq * kv->cfg.max_blocks;
+    bool cow = len % BS != 0 && kv->refs[row[keep - 1]] > 1;
+    if (cow && kv->ctx && !c) return srlm_errorf(SRLM_ERR_INVALID, "kv cache truncate: a command buffer is needed to copy the last block");
+    if (cow && !kv->nfree)
+        return srlm_errorf(SRLM_ERR_DEVICE_OOM, "kv cache truncate of sequence %u: no free block for the copy of its shared last block", seq);
+    if (cow) {
+        int32_t old = row[keep - 1], b = take_block(kv);
+        if (kv->ctx) {
+            uint64_t bytes = (uint64_t)kv->cfg.NKV * BS * kv->cfg.HS * (kv->cfg.kv_f32 ? 4 : 2);
+            srlm_status st = NULL;
+            for (uint32_t l = 0; !st && l < kv->cfg.n_layers; l++) {
+                st = srlm_cmd_copy(c, srlm_buf_slice(kv->k[l], (uint64_t)b * bytes, bytes), srlm_buf_slice(kv->k[l], (uint64_t)old * bytes, bytes), bytes);
+                if (!st)
+                    st = srlm_cmd_copy(c, srlm_buf_slice(kv->v[l], (uint64_t)b * bytes, bytes), srlm_buf_slice(kv->v[l], (uint64_t)old * bytes, bytes), bytes);
+            }
+            if (st) {
+                unref(kv, b);
+                return srlm_status_wrap(st, "kv cache truncate: ");
+            }
+        }
+        row[keep - 1] = b;
+        unref(kv, old);
+    }
+    for (uint32_t i = keep; i < nb; i++) {
+        unref(kv, row[i]);
+        row[i] = -1;
+    }
+    kv->nblocks[seq] = keep;
+    kv->len[seq] = len;
+    return NULL;
+}
+
 uint32_t srlm_kv_seq_len(const srlm_kv_cache *kv, uint32_t seq) {
     return seq < kv->cfg.max_seqs && kv->active[seq] ? kv->len[seq] : 0;
 }
@@ -208,5 +245,5 @@ srlm_attn_dims srlm_kv_attn_dims(const srlm_kv_cache *kv, uint32_t Tq, uint32_t 
     uint32_t most = kv->cfg.max_blocks * kv->cfg.block_size;
     return (srlm_attn_dims){.Tq = Tq, .NH = NH, .NKV = kv->cfg.NKV, .HS = kv->cfg.HS, .BS = kv->cfg.block_size,
                             .num_blocks = kv->cfg.num_blocks, .num_seqs = kv->cfg.max_seqs, .max_blocks = kv->cfg.max_blocks,
-                            .max_ctx = max_ctx && max_ctx < most ? max_ctx : most};
+                            .max_ctx = max_ctx && max_ctx < most ? max_ctx : most, .kv_f32 = kv->cfg.kv_f32 ? 1u : 0u};
 }

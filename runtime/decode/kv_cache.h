@@ -1,5 +1,5 @@
 /* kv_cache.h: the paged KV cache: per layer a K pool and a V pool of fixed-size blocks (f16,
- * layout in ops/ops.h), a reference-counted block allocator, and per sequence a block table
+ * or f32 with kv_f32; layout in ops/ops.h), a reference-counted block allocator, and per sequence a block table
  * and a length. Sequences are added, freed, forked (the child shares the parent's full
  * blocks; only the last partial block is copied) and extended by k tokens. Not thread-safe;
  * not the attention itself (srlm_op_kv_append / srlm_op_attn_paged). */
@@ -15,6 +15,7 @@ typedef struct srlm_kv_config {
     uint32_t num_blocks; /* blocks in each pool (every layer has the same block ids) */
     uint32_t max_seqs;   /* sequence slots (rows of the block table) */
     uint32_t max_blocks; /* blocks per sequence: the longest context is max_blocks * block_size */
+    uint32_t kv_f32;     /* 0: pools of f16 halves; 1: pools of f32 (twice the bytes) */
 } srlm_kv_config;
 
 typedef struct srlm_kv_cache {
@@ -29,7 +30,7 @@ typedef struct srlm_kv_cache {
     uint32_t *nblocks;    /* (max_seqs) blocks held */
     uint8_t *active;      /* (max_seqs) */
     /* device state (ctx != NULL) */
-    srlm_buf *k, *v;      /* (n_layers) pools, (num_blocks,NKV,BS,HS) halves each */
+    srlm_buf *k, *v;      /* (n_layers) pools, (num_blocks,NKV,BS,HS) halves (or f32) each */
     srlm_buf block_table; /* (max_seqs, max_blocks) int32, written by srlm_kv_upload */
     srlm_buf lens;        /* (max_seqs) int32, written by srlm_kv_upload */
 } srlm_kv_cache;
@@ -58,6 +59,13 @@ srlm_status srlm_kv_seq_fork(srlm_kv_cache *kv, srlm_cmd *c, uint32_t parent, ui
  * to pos[i] (either may be NULL). Errors: SRLM_ERR_DEVICE_OOM when the pool has too few free
  * blocks, SRLM_ERR_INVALID past max_blocks; on error nothing changes. */
 srlm_status srlm_kv_seq_extend(srlm_kv_cache *kv, uint32_t seq, uint32_t k, int32_t *slots, int32_t *pos);
+/* Shortens `seq` to its first len tokens (len <= its length): blocks past them lose this
+ * sequence's reference; when the new last block is partial and shared (a fork's prefix), it
+ * is first copied into a fresh block (copy of every layer recorded into `c`, as for fork;
+ * submit c before appending), since appends will overwrite its rows past len. Errors:
+ * SRLM_ERR_INVALID (not in use, len too large, no c with a device), SRLM_ERR_DEVICE_OOM (no
+ * free block for the copy); on error nothing changes. */
+srlm_status srlm_kv_seq_truncate(srlm_kv_cache *kv, srlm_cmd *c, uint32_t seq, uint32_t len);
 /* Tokens cached for a sequence (0 for a free slot). */
 uint32_t srlm_kv_seq_len(const srlm_kv_cache *kv, uint32_t seq);
 /* Sequences holding block b. */

@@ -509,6 +509,8 @@ static inline float penalise(float x, float pen) { return x > 0.0f ? x / pen : x
 
 /* ---- one row -------------------------------------------------------------------------- */
 
+static void kept_from_candidates(srlm_sampler *s, const srlm_sample_params *p, int32_t nc, double ztopp, float my);
+
 /* Computes the model statistics and the kept set K of one row into the workspace. */
 static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_seq *q, int32_t row) {
     const int32_t V = s->V;
@@ -633,6 +635,16 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
         }
     }
 
+    kept_from_candidates(s, p, nc, ztopp, my);
+    return NULL;
+}
+
+/* The kept set K from candidates C (s->kid ascending, s->ke = exp(y - my)): top-p against
+ * ztopp, then min-p; shared by the full-row and the device-selection paths so both keep the
+ * same set from the same candidates. */
+static void kept_from_candidates(srlm_sampler *s, const srlm_sample_params *p, int32_t nc, double ztopp, float my) {
+    const int topp = p->top_p < 1.0f;
+    const int minp = p->min_p > 0.0f;
     pair b = {0, 0};
     int has_b = 0;
     if (topp) {
@@ -651,7 +663,6 @@ static srlm_status row_core(srlm_sampler *s, const float *x, const srlm_sample_s
     s->nk = nk;
     s->zk = sum_f(s->ke, nk);
     s->my = my;
-    return NULL;
 }
 
 /* The id whose cumulative mass first exceeds target, scanning K in ascending id order. */
@@ -709,6 +720,85 @@ srlm_status srlm_sampler_sample(srlm_sampler *s, const float *logits, int32_t B,
         o->logprob = (float)((double)x[tok] - s->logZ);
         o->entropy = (float)s->H;
         o->n_kept = s->nk;
+        o->finish = SRLM_FINISH_NONE;
+        for (int32_t i = 0; i < p->n_stop_ids; i++)
+            if (p->stop_ids[i] == tok) o->finish = SRLM_FINISH_STOP_ID;
+        if (o->finish == SRLM_FINISH_NONE && p->max_tokens > 0 && q->n_generated + 1 >= p->max_tokens)
+            o->finish = SRLM_FINISH_LENGTH;
+    }
+    return NULL;
+}
+
+/* ---- rows summarised on the device ----------------------------------------------------- */
+
+/* Whether the repetition penalty changes this row (the same test row_core makes). */
+static int penalty_active(const srlm_sample_params *p, size_t n_history) {
+    return p->repeat_penalty != 1.0f && n_history > 0 && p->repeat_last_n != 0;
+}
+
+int32_t srlm_sampler_select_k(const srlm_sample_params *p, size_t n_history, int32_t V, int32_t max_k) {
+    if (penalty_active(p, n_history)) return 0;
+    if (p->temperature == 0.0f) return max_k >= 1 ? 1 : 0;
+    if (p->top_k > 0 && p->top_k < V && p->top_k <= max_k) return p->top_k;
+    return 0;
+}
+
+srlm_status srlm_sampler_sample_select(srlm_sampler *s, int32_t B, int32_t k, const int32_t *ids, const float *xs,
+                                       const float *stats, const srlm_sample_seq *seqs, srlm_sample_out *out) {
+    if (B < 0 || k < 1 || (B > 0 && (!ids || !xs || !stats || !seqs || !out)))
+        return srlm_errorf(SRLM_ERR_INVALID, "sampler: bad selection batch (B = %d, k = %d)", (int)B, (int)k);
+    for (int32_t b = 0; b < B; b++) {
+        const srlm_sample_seq *q = &seqs[b];
+        const srlm_sample_params *p = q->params;
+        srlm_status st = srlm_sample_params_check(p);
+        if (st) return srlm_status_wrap(st, "sampler row %d: ", (int)b);
+        int32_t need = srlm_sampler_select_k(p, q->n_history, s->V, k);
+        if (need < 1 || need > k)
+            return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: its parameters need the full logit row, not the best %d ids",
+                               (int)b, (int)k);
+        const int32_t *rid = ids + (size_t)b * (size_t)k;
+        const float *rx = xs + (size_t)b * (size_t)k;
+        double logZ = stats[2 * b], H = stats[2 * b + 1];
+        if (!isfinite(logZ) || !isfinite(H))
+            return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: logits contain NaN or +inf, or are all -inf", (int)b);
+        for (int32_t i = 0; i < need; i++)
+            if (rid[i] < 0 || rid[i] >= s->V)
+                return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: selected id %d outside [0, %d)", (int)b, (int)rid[i], (int)s->V);
+        srlm_sample_out *o = &out[b];
+        int32_t tok, pos = 0;
+        if (p->temperature == 0.0f) {
+            tok = rid[0]; /* rank order: the argmax, ties to the lowest id */
+            o->logprob_sampled = 0.0f;
+            o->n_kept = 1;
+        } else {
+            /* The same candidates row_core's top-k branch finds (the need best of y, here
+             * from the device) in ascending id order, then the shared top-p / min-p tail. */
+            float invT = 1.0f / p->temperature;
+            float my = -INFINITY;
+            for (int32_t i = 0; i < need; i++) {
+                float y = p->temperature != 1.0f ? rx[i] * invT : rx[i];
+                s->work[i] = (pair){y, rid[i]};
+                my = y > my ? y : my;
+            }
+            if (!isfinite(my))
+                return srlm_errorf(SRLM_ERR_INVALID, "sampler row %d: logits overflow after penalty/temperature", (int)b);
+            qsort(s->work, (size_t)need, sizeof *s->work, cmp_pair_id);
+            for (int32_t i = 0; i < need; i++) {
+                s->kid[i] = s->work[i].id;
+                s->ke[i] = exp_nonpos(s->work[i].v - my);
+                s->y[s->work[i].id] = s->work[i].v; /* y at the candidates: all draw reads */
+            }
+            kept_from_candidates(s, p, need, sum_f(s->ke, need), my);
+            s->full = 0;
+            double u = srlm_rng_uniform_f64(p->seed, q->seq_id, q->position);
+            tok = draw(s, u * s->zk);
+            o->logprob_sampled = (float)(((double)s->y[tok] - s->my) - log(s->zk));
+            o->n_kept = s->nk;
+        }
+        while (pos < need - 1 && rid[pos] != tok) pos++;
+        o->token = tok;
+        o->logprob = (float)((double)rx[pos] - logZ);
+        o->entropy = (float)H;
         o->finish = SRLM_FINISH_NONE;
         for (int32_t i = 0; i < p->n_stop_ids; i++)
             if (p->stop_ids[i] == tok) o->finish = SRLM_FINISH_STOP_ID;

@@ -1,8 +1,9 @@
 /* sampler.h: the host-side batch sampler. Turns a (B, V) block of f32 logits into B tokens
  * with per-sequence parameters (srlm_sample_params in srlm.h), deterministically, and reports
  * the log-probabilities and entropy RL needs. Not a decode loop (no model, no KV cache, no
- * text): stop strings are matched on decoded bytes by tagmatch.h. Device-side argmax/top-k
- * is a later optimisation behind this same interface. */
+ * text): stop strings are matched on decoded bytes by tagmatch.h. Rows whose parameters need
+ * only the best few ids (greedy, top-k without repetition penalty) can instead be sampled
+ * from a device-side selection (srlm_sampler_sample_select) with the same tokens. */
 #ifndef SRLM_DECODE_SAMPLER_H
 #define SRLM_DECODE_SAMPLER_H
 
@@ -74,5 +75,22 @@ srlm_status srlm_sampler_sample(srlm_sampler *s, const float *logits, int32_t B,
 srlm_status srlm_sampler_support(srlm_sampler *s, const float *logits_row,
                                  const srlm_sample_seq *seq, int32_t *ids, float *probs,
                                  int32_t *n);
+
+/* The number of best ids a row with these parameters needs from a device selection of at
+ * most max_k: 1 for greedy, top_k for top-k sampling (1 <= top_k < V, top_k <= max_k); 0
+ * when the full row is needed (repetition penalty in effect, or no top-k truncation). */
+int32_t srlm_sampler_select_k(const srlm_sample_params *p, size_t n_history, int32_t V, int32_t max_k);
+
+/* Samples B rows from their device selections (srlm_engine_step_select): per row b,
+ * ids[b*k ..] the k best ids of y = logits / temperature in rank order (larger first, ties to
+ * the lower id; temperature 1 for greedy rows), xs the raw logits of those ids, stats[2b]
+ * and stats[2b+1] the row's log-sum-exp and entropy at temperature 1. Each row must satisfy
+ * 1 <= srlm_sampler_select_k(params, n_history, V, k). The token (and n_kept,
+ * logprob_sampled) is the one srlm_sampler_sample gives for the full row: same candidates,
+ * same arithmetic; logprob and entropy use the device's statistics (float sums, so they
+ * agree with the host path to ~1e-5, not bit for bit). Errors: SRLM_ERR_INVALID for rows
+ * that need the full logits, NaN statistics (NaN/+inf/all -inf logits) or bad ids. */
+srlm_status srlm_sampler_sample_select(srlm_sampler *s, int32_t B, int32_t k, const int32_t *ids, const float *xs,
+                                       const float *stats, const srlm_sample_seq *seqs, srlm_sample_out *out);
 
 #endif

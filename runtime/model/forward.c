@@ -81,8 +81,8 @@ srlm_status srlm_block_fwd(srlm_cmd *c, const srlm_model *m, int l, const srlm_k
     SRLM_TRY(srlm_op_matmul_fwd(c, p->v, p->h, L->wv, wt, bias ? &L->bv : NULL, M, NKV * HS, C, 0, NULL));
     SRLM_TRY(srlm_op_rope_fwd(c, p->q, p->pos, m->rope_table, T, (int)NH, (int)HS, (int)cfg->rope_layout));
     SRLM_TRY(srlm_op_rope_fwd(c, p->k, p->pos, m->rope_table, T, (int)NKV, (int)HS, (int)cfg->rope_layout));
-    SRLM_TRY(srlm_op_kv_append(c, kv->k[l], kv->v[l], p->k, p->v, p->slots, M, NKV, HS, kv->cfg.block_size,
-                               kv->cfg.num_blocks));
+    SRLM_TRY(srlm_op_kv_append_dt(c, kv->k[l], kv->v[l], p->k, p->v, p->slots, M, NKV, HS, kv->cfg.block_size,
+                                  kv->cfg.num_blocks, kv->cfg.kv_f32));
     srlm_attn_dims d = srlm_kv_attn_dims(kv, M, NH, 0);
     SRLM_TRY(srlm_op_attn_paged(c, p->att, p->attn_scratch, p->q, kv->k[l], kv->v[l], kv->block_table, p->seq, p->pos, &d,
                                 SRLM_ATTN_AUTO, T <= p->max_seqs ? p->attn_splits : 1));

@@ -61,6 +61,10 @@
     SRLM_OP(KL_DIV_F32, spv_kl_div_f32) \
     SRLM_OP(KL_SUM_F32, spv_kl_sum_f32) \
     SRLM_OP(KL_GRAD_F32, spv_kl_grad_f32) \
+    SRLM_OP(KL_TOPK_STATS_F32, spv_kl_topk_stats_f32) \
+    SRLM_OP(KL_TOPK_ROW_F32, spv_kl_topk_row_f32) \
+    SRLM_OP(KL_TOPK_GRAD_REST_F32, spv_kl_topk_grad_rest_f32) \
+    SRLM_OP(KL_TOPK_GRAD_TOP_F32, spv_kl_topk_grad_top_f32) \
     SRLM_OP(ADAMW_STEP_F32, spv_adamw_step_f32) \
     SRLM_OP(ADAMW_CLIP_F32, spv_adamw_clip_f32) \
     SRLM_OP(KV_APPEND, spv_kv_append) \
@@ -68,7 +72,14 @@
     SRLM_OP(ATTN_PAGED_T, spv_attn_paged_t) \
     SRLM_OP(ATTN_PAGED_GQA, spv_attn_paged_gqa) \
     SRLM_OP(ATTN_PAGED_TG, spv_attn_paged_tg) \
+    SRLM_OP(KV_APPEND_F32, spv_kv_append_f32) \
+    SRLM_OP(ATTN_PAGED_SG_F32, spv_attn_paged_sg_f32) \
+    SRLM_OP(ATTN_PAGED_T_F32, spv_attn_paged_t_f32) \
+    SRLM_OP(ATTN_PAGED_GQA_F32, spv_attn_paged_gqa_f32) \
+    SRLM_OP(ATTN_PAGED_TG_F32, spv_attn_paged_tg_f32) \
     SRLM_OP(ATTN_COMBINE, spv_attn_combine) \
+    SRLM_OP(LOGIT_TOPK_PARTIAL, spv_logit_topk_partial) \
+    SRLM_OP(LOGIT_TOPK_MERGE, spv_logit_topk_merge) \
     SRLM_OP(ATTN_FWD, spv_attn_fwd) \
     SRLM_OP(ATTN_BWD_DQ, spv_attn_bwd_dq) \
     SRLM_OP(ATTN_BWD_DKV, spv_attn_bwd_dkv)

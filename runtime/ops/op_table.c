@@ -74,6 +74,10 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     [SRLM_OP_KL_DIV_F32] = ROW(spv_kl_div_f32, 4, 0x1, srlm_push_loss, 1, 256),
     [SRLM_OP_KL_SUM_F32] = ROW(spv_kl_sum_f32, 3, 0x3, srlm_push_loss, 1, 64),
     [SRLM_OP_KL_GRAD_F32] = ROW(spv_kl_grad_f32, 4, 0x1, srlm_push_loss, 1, 256),
+    [SRLM_OP_KL_TOPK_STATS_F32] = ROW(spv_kl_topk_stats_f32, 4, 0x9, srlm_push_kl_topk, 1, 256),
+    [SRLM_OP_KL_TOPK_ROW_F32] = ROW(spv_kl_topk_row_f32, 6, 0x3, srlm_push_kl_topk, 1, 64),
+    [SRLM_OP_KL_TOPK_GRAD_REST_F32] = ROW(spv_kl_topk_grad_rest_f32, 3, 0x1, srlm_push_kl_topk, 1, 256),
+    [SRLM_OP_KL_TOPK_GRAD_TOP_F32] = ROW(spv_kl_topk_grad_top_f32, 6, 0x1, srlm_push_kl_topk, 1, 256),
     [SRLM_OP_ADAMW_STEP_F32] = ROW(spv_adamw_step_f32, 5, 0x7, srlm_push_adamw, 1, 256),
     [SRLM_OP_ADAMW_CLIP_F32] = ROW(spv_adamw_clip_f32, 1, 0x1, srlm_push_adamw, 1, 1),
     [SRLM_OP_KV_APPEND] = ROW(spv_kv_append, 5, 0x3, srlm_push_kv_append, 1, 64),
@@ -84,7 +88,16 @@ const srlm_op_desc srlm_op_table[SRLM_OP_COUNT] = {
     /* spec 3 = query heads per kv head, 4 = lanes per position (team) */
     [SRLM_OP_ATTN_PAGED_GQA] = ROW(spv_attn_paged_gqa, 8, 0x3, srlm_push_attn_paged, 5, 32, 64, 16, 1, 8),
     [SRLM_OP_ATTN_PAGED_TG] = ROW(spv_attn_paged_tg, 8, 0x3, srlm_push_attn_paged, 4, 8, 64, 16, 1),
+    /* the same five with f32 pools (KV_F32) */
+    [SRLM_OP_KV_APPEND_F32] = ROW(spv_kv_append_f32, 5, 0x3, srlm_push_kv_append, 1, 64),
+    [SRLM_OP_ATTN_PAGED_SG_F32] = ROW(spv_attn_paged_sg_f32, 8, 0x3, srlm_push_attn_paged, 3, 32, 64, 16),
+    [SRLM_OP_ATTN_PAGED_T_F32] = ROW(spv_attn_paged_t_f32, 8, 0x3, srlm_push_attn_paged, 3, 64, 64, 16),
+    [SRLM_OP_ATTN_PAGED_GQA_F32] = ROW(spv_attn_paged_gqa_f32, 8, 0x3, srlm_push_attn_paged, 5, 32, 64, 16, 1, 8),
+    [SRLM_OP_ATTN_PAGED_TG_F32] = ROW(spv_attn_paged_tg_f32, 8, 0x3, srlm_push_attn_paged, 4, 8, 64, 16, 1),
     [SRLM_OP_ATTN_COMBINE] = ROW(spv_attn_combine, 2, 0x1, srlm_push_attn_combine, 1, 64),
+    /* logit_topk: spec 1 = list length k (the host sets it per call) */
+    [SRLM_OP_LOGIT_TOPK_PARTIAL] = ROW(spv_logit_topk_partial, 5, 0x1C, srlm_push_logit_topk, 2, 64, 1),
+    [SRLM_OP_LOGIT_TOPK_MERGE] = ROW(spv_logit_topk_merge, 8, 0xE0, srlm_push_logit_topk, 2, 64, 1),
     /* training attention: spec 1 = HS, 2 = heads per invocation, 3 = keys per invocation */
     [SRLM_OP_ATTN_FWD] = ROW(spv_attn_fwd, 6, 0x3, srlm_push_attn_train, 3, 64, 64, 1),
     [SRLM_OP_ATTN_BWD_DQ] = ROW(spv_attn_bwd_dq, 9, 0x3, srlm_push_attn_train, 4, 64, 64, 1, 1),

@@ -127,15 +127,19 @@ srlm_status srlm_op_embedding_fwd(srlm_cmd *c, srlm_buf y, srlm_buf ids, srlm_bu
  * dwte (V,C) f32, dy (N,C), ids (N). */
 srlm_status srlm_op_embedding_bwd(srlm_cmd *c, srlm_buf dwte, srlm_buf dy, srlm_buf ids, int N, int V, int C);
 /* ---- paged KV cache and attention (ops_attn.c) ----
- * The cache of one layer is two pools (K and V) of f16 halves stored two per uint, layout
- * [num_blocks][NKV][BS][HS]; a sequence's position t is row t % BS of block
- * block_table[seq * max_blocks + t / BS]. Slot = block * BS + row. */
+ * The cache of one layer is two pools (K and V) of f16 halves stored two per uint, or of f32
+ * (the _dt forms with kv_f32, dims.kv_f32), layout [num_blocks][NKV][BS][HS]; a sequence's
+ * position t is row t % BS of block block_table[seq * max_blocks + t / BS]. Slot = block *
+ * BS + row. */
 
 /* Writes T new tokens' K and V into the pools at slot[t] (round to nearest even; slot < 0 is
  * skipped). kcache, vcache: (num_blocks,NKV,BS,HS) halves; k, v: (T,NKV,HS) f32; slot: (T)
  * int32. HS even. Errors: SRLM_ERR_INVALID for sizes or buffers too small. */
 srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
                               uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks);
+/* The same; kv_f32 != 0: the pools hold f32 and the values are copied unrounded. */
+srlm_status srlm_op_kv_append_dt(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
+                                 uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks, uint32_t kv_f32);
 
 /* Shapes of one attn_paged call. */
 typedef struct srlm_attn_dims {
@@ -146,6 +150,7 @@ typedef struct srlm_attn_dims {
     uint32_t num_seqs;    /* rows of the block table */
     uint32_t max_blocks;  /* block-table row length */
     uint32_t max_ctx;     /* an upper bound of qpos + 1 over the rows: sizes the context split */
+    uint32_t kv_f32;      /* 0: the pools hold f16; 1: f32 */
 } srlm_attn_dims;
 
 typedef enum srlm_attn_variant {
@@ -181,6 +186,20 @@ uint64_t srlm_attn_scratch_bytes(const srlm_attn_dims *d, uint32_t nsplit);
 srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm_buf q, srlm_buf kcache, srlm_buf vcache,
                                srlm_buf block_table, srlm_buf qseq, srlm_buf qpos, const srlm_attn_dims *d,
                                srlm_attn_variant variant, uint32_t nsplit);
+/* ---- logit selection for sampling (ops_select.c; shaders/logit_topk.comp) ----
+ * Per row r of logits x (rows,V): out_ids (rows,k) int32 = the k best ids of y = x * invt[r]
+ * in rank order (larger y first, ties to the lower id: srlm_ref_topk's order on y; k = 1 is
+ * the argmax), y computed with one IEEE rounding so it equals the host's float product;
+ * out_x (rows,k) f32 = x at those ids; out_stats (rows,2) f32 = {log sum exp x, entropy of
+ * softmax(x)} (temperature 1), NaN for a row with NaN or +inf or all -inf. scratch:
+ * srlm_logit_topk_scratch_bytes(). Records two dispatches. Errors: SRLM_ERR_INVALID (k out of
+ * 1..min(V, SRLM_LOGIT_TOPK_MAX), buffers too small), SRLM_ERR_UNSUPPORTED (rows * V * 4 over
+ * one binding: use fewer rows per call). */
+#define SRLM_LOGIT_TOPK_MAX 64
+uint32_t srlm_logit_topk_part_len(const srlm_ctx *ctx, uint32_t V);
+uint64_t srlm_logit_topk_scratch_bytes(const srlm_ctx *ctx, uint32_t rows, uint32_t V, uint32_t k);
+srlm_status srlm_op_logit_topk(srlm_cmd *c, srlm_buf out_ids, srlm_buf out_x, srlm_buf out_stats, srlm_buf scratch,
+                               srlm_buf logits, srlm_buf invt, uint32_t rows, uint32_t V, uint32_t k);
 /* ---- matrix multiply (ops_matmul.c; shaders/matmul_*.comp) ----------------------------------
  * The three forms of a linear layer with W stored (N,K) as in PyTorch, fp32 accumulation:
  *   forward      Y  = X . W^T (+ bias)     (or Y += with accumulate: residual adds)
@@ -294,6 +313,15 @@ srlm_status srlm_op_crossentropy(srlm_cmd *c, srlm_buf loss, srlm_buf logprob, s
  * caller's, folded into scale. student, teacher (N,V) f32; weights (N) f32. */
 srlm_status srlm_op_kl(srlm_cmd *c, srlm_buf kl, srlm_buf scratch, srlm_buf student, srlm_buf teacher, srlm_buf weights,
                        int N, int V, float tau, int dir, float scale, int grad);
+/* KL to a teacher known by its top K entries per row (shaders/kl_topk.comp), as
+ * srlm_ref_kl_topk_fwd/_bwd: ids (N,K) int32 distinct in [0,V), tlogp (N,K) the teacher's
+ * log-probabilities at temperature tau; a row whose ids[0] is negative has no teacher entry
+ * (kl 0, zero gradient). kl (N) gets the unweighted KL_n over the K+1 buckets. grad != 0:
+ * student is OVERWRITTEN in place by the gradient times scale * w / tau (the tau^2 of
+ * distillation is the caller's, in scale). scratch >= srlm_op_kl_topk_scratch_bytes. */
+uint64_t srlm_op_kl_topk_scratch_bytes(const srlm_ctx *ctx, int N, int V, int K);
+srlm_status srlm_op_kl_topk(srlm_cmd *c, srlm_buf kl, srlm_buf scratch, srlm_buf student, srlm_buf ids, srlm_buf tlogp,
+                            srlm_buf weights, int N, int V, int K, float tau, int dir, float scale, int grad);
 
 /* ---- AdamW and gradient clipping (ops_adamw.c, shaders/adamw.comp). ----
  * The values that change per step live in a parameter block of SRLM_ADAMW_PARAM_FLOATS

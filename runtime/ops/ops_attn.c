@@ -1,5 +1,6 @@
 /* ops_attn.c: host bindings of the paged KV cache shaders: kv_append.comp, attn_paged.comp
- * (subgroup and per-invocation variants) and attn_combine.comp. Block allocation and block
+ * (subgroup and per-invocation variants), attn_paged_gqa/_tg.comp, each for f16 or f32
+ * pools, and attn_combine.comp. Block allocation and block
  * tables are the decode layer's job (runtime/decode/kv_cache.c), not this file's. */
 #include "ops/ops.h"
 
@@ -14,14 +15,20 @@
 
 srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
                               uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks) {
+    return srlm_op_kv_append_dt(c, kcache, vcache, k, v, slot, T, NKV, HS, BS, num_blocks, 0);
+}
+
+srlm_status srlm_op_kv_append_dt(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srlm_buf k, srlm_buf v, srlm_buf slot,
+                                 uint32_t T, uint32_t NKV, uint32_t HS, uint32_t BS, uint32_t num_blocks, uint32_t kv_f32) {
     const char *op = "kv_append";
+    uint64_t esz = kv_f32 ? 4 : 2;
     if (!NKV || !HS || HS % 2 || !BS || !num_blocks)
         return srlm_errorf(SRLM_ERR_INVALID, "kv_append: bad shape NKV=%u HS=%u (must be even) BS=%u blocks=%u", NKV, HS, BS,
                            num_blocks);
     if (T == 0) return NULL;
     uint64_t row = (uint64_t)NKV * HS;
-    NEED(kcache, (uint64_t)num_blocks * BS * row * 2, "kcache");
-    NEED(vcache, (uint64_t)num_blocks * BS * row * 2, "vcache");
+    NEED(kcache, (uint64_t)num_blocks * BS * row * esz, "kcache");
+    NEED(vcache, (uint64_t)num_blocks * BS * row * esz, "vcache");
     NEED(k, T * row * 4, "k");
     NEED(v, T * row * 4, "v");
     NEED(slot, (uint64_t)T * 4, "slot");
@@ -29,8 +36,9 @@ srlm_status srlm_op_kv_append(srlm_cmd *c, srlm_buf kcache, srlm_buf vcache, srl
         return srlm_errorf(SRLM_ERR_INVALID, "kv_append: cache or input too large for 32-bit indices");
     srlm_push_kv_append p = {.T = T, .NKV = NKV, .HS = HS, .BS = BS, .num_blocks = num_blocks};
     srlm_buf b[5] = {kcache, vcache, k, v, slot};
-    const srlm_op_desc *d = &srlm_op_table[SRLM_OP_KV_APPEND];
-    return srlm_cmd_dispatch(c, SRLM_OP_KV_APPEND, NULL, b, 5, &p, sizeof p, srlm_ops_groups(c->ctx, T * row / 2, d->spec[0]), 1, 1);
+    int opid = kv_f32 ? SRLM_OP_KV_APPEND_F32 : SRLM_OP_KV_APPEND;
+    const srlm_op_desc *d = &srlm_op_table[opid];
+    return srlm_cmd_dispatch(c, opid, NULL, b, 5, &p, sizeof p, srlm_ops_groups(c->ctx, T * row / 2, d->spec[0]), 1, 1);
 }
 
 static bool pow2(uint32_t x) { return x && !(x & (x - 1)); }
@@ -108,7 +116,7 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
         return srlm_errorf(SRLM_ERR_UNSUPPORTED, "attn_paged: variant %d needs subgroup operations (or shapes) this device lacks",
                            (int)variant);
     nsplit = srlm_attn_splits(ctx, d, variant, nsplit);
-    uint64_t rows = (uint64_t)d->Tq * d->NH, row_bytes = (uint64_t)d->NKV * d->HS * 2;
+    uint64_t rows = (uint64_t)d->Tq * d->NH, row_bytes = (uint64_t)d->NKV * d->HS * (d->kv_f32 ? 4 : 2);
     NEED(out, rows * d->HS * 4, "out");
     NEED(q, rows * d->HS * 4, "q");
     NEED(kcache, (uint64_t)d->num_blocks * d->BS * row_bytes, "kcache");
@@ -161,6 +169,11 @@ srlm_status srlm_op_attn_paged(srlm_cmd *c, srlm_buf out, srlm_buf scratch, srlm
         spec[0] = srlm_op_table[opid].spec[0];
         per_group = spec[0];
     }
+    if (d->kv_f32) /* the f32-pool build of the same kernel */
+        opid = opid == SRLM_OP_ATTN_PAGED_GQA  ? SRLM_OP_ATTN_PAGED_GQA_F32
+               : opid == SRLM_OP_ATTN_PAGED_TG ? SRLM_OP_ATTN_PAGED_TG_F32
+               : opid == SRLM_OP_ATTN_PAGED_SG ? SRLM_OP_ATTN_PAGED_SG_F32
+                                               : SRLM_OP_ATTN_PAGED_T_F32;
     SRLM_TRY(srlm_cmd_dispatch(c, opid, spec, b, 8, &p, sizeof p, srlm_ops_groups(ctx, items, per_group), 1, 1));
     if (nsplit == 1) return NULL;
     srlm_push_attn_combine pc = {.rows = (uint32_t)rows, .HS = d->HS, .nsplit = nsplit};

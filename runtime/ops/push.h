@@ -85,6 +85,11 @@ typedef struct srlm_push_attn_paged {
 } srlm_push_attn_paged;
 _Static_assert(sizeof(srlm_push_attn_paged) == 36, "attn_paged push constants");
 
+typedef struct srlm_push_logit_topk {
+    uint32_t rows, V, nparts, part_len, k;
+} srlm_push_logit_topk;
+_Static_assert(sizeof(srlm_push_logit_topk) == 20, "logit_topk push constants");
+
 typedef struct srlm_push_attn_combine {
     uint32_t rows, HS, nsplit;
 } srlm_push_attn_combine;
@@ -102,6 +107,12 @@ typedef struct srlm_push_loss {
     uint32_t b[8];
 } srlm_push_loss;
 _Static_assert(sizeof(srlm_push_loss) == 68, "loss push constants");
+/* kl_topk.comp: the loss constants followed by K, the teacher entries per row. */
+typedef struct srlm_push_kl_topk {
+    srlm_push_loss l;
+    uint32_t K;
+} srlm_push_kl_topk;
+_Static_assert(sizeof(srlm_push_kl_topk) == 72, "kl_topk push constants");
 
 /* adamw.comp: n elements of this piece, the constant hyper-parameters, decay flag, hb the
  * float index of the parameter block inside its window, max_norm for CLIP. */

@@ -32,6 +32,7 @@ typedef struct piece {
     int32_t *in, *tgt;
     float *w;
     int n, cap;
+    int32_t src; /* the sample the tokens are (train index, or train count + eval index); -1: masked */
 } piece;
 
 struct srlm_dataset {
@@ -485,6 +486,8 @@ static srlm_status expand(srlm_dataset *ds) {
     ds->n_pend = 1;
     ds->pend_concat = 0;
     SRLM_TRY(piece_reserve(&ds->pend[0], s.n));
+    ds->pend[0].src = ds->o.meap == SRLM_MEAP_PRETRAIN && s.n >= 2 ? -1 : (int32_t)si;
+    ds->pend[1].src = -1;
     if (ds->o.meap == SRLM_MEAP_PRETRAIN && s.n >= 2) {
         SRLM_TRY(srlm_meap_pretrain(ds->pend[0].in, ds->pend[0].tgt, ds->pend[0].w, NULL, s.ids, s.n,
                                     ds->o.meap_ratio, ds->mask_id, ds->o.seed, si, ds->epoch));
@@ -519,20 +522,22 @@ void srlm_batch_free(srlm_batch *b) {
     free(b->weights);
     free(b->seg);
     free(b->pos);
+    free(b->sample);
     memset(b, 0, sizeof *b);
 }
 
 static srlm_status batch_shape(srlm_batch *b, int B, int T) {
     size_t n = (size_t)B * (size_t)T;
     if (n > b->cap) {
-        free(b->ids); free(b->targets); free(b->weights); free(b->seg); free(b->pos);
+        free(b->ids); free(b->targets); free(b->weights); free(b->seg); free(b->pos); free(b->sample);
         b->ids = malloc(n * sizeof *b->ids);
         b->targets = malloc(n * sizeof *b->targets);
         b->weights = malloc(n * sizeof *b->weights);
         b->seg = malloc(n * sizeof *b->seg);
         b->pos = malloc(n * sizeof *b->pos);
+        b->sample = malloc(n * sizeof *b->sample);
         b->cap = n;
-        if (!b->ids || !b->targets || !b->weights || !b->seg || !b->pos) { srlm_batch_free(b); return oom(); }
+        if (!b->ids || !b->targets || !b->weights || !b->seg || !b->pos || !b->sample) { srlm_batch_free(b); return oom(); }
     }
     b->B = B;
     b->T = T;
@@ -544,6 +549,7 @@ static srlm_status batch_shape(srlm_batch *b, int B, int T) {
         b->weights[i] = 0.0f;
         b->seg[i] = -1;
         b->pos[i] = 0;
+        b->sample[i] = -1;
     }
     return NULL;
 }
@@ -565,6 +571,7 @@ static void place(srlm_batch *b, int row, const row_plan *rp) {
             b->weights[base + i] = p->w[i];
             b->seg[base + i] = k;
             b->pos[base + i] = i;
+            b->sample[base + i] = p->src;
             b->n_loss += p->w[i] != 0.0f;
         }
         off += p->n;
@@ -592,6 +599,7 @@ static srlm_status pool_copy(piece_pool *pp, const piece *src, const piece **out
     memcpy(d->tgt, src->tgt, (size_t)src->n * sizeof *d->tgt);
     memcpy(d->w, src->w, (size_t)src->n * sizeof *d->w);
     d->n = src->n;
+    d->src = src->src;
     pp->n++;
     *out = d;
     return NULL;
@@ -641,6 +649,7 @@ static srlm_status next_eval_rows(srlm_dataset *ds, srlm_batch *b, piece_pool *p
             if (rows[r].n > 0 && (!ds->o.pack || rows[r].len + s.n > ds->o.seq_len)) break;
             piece tmp = {0};
             srlm_status st = piece_reserve(&tmp, s.n);
+            tmp.src = (int32_t)(ds->sp[0].n + ds->eval_index);
             if (!st) { piece_plain(&tmp, s); st = pool_copy(pp, &tmp, &rows[r].p[rows[r].n]); }
             piece_free(&tmp);
             SRLM_TRY(st);

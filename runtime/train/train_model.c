@@ -81,6 +81,7 @@ srlm_status srlm_train_model_create(srlm_ctx *ctx, const char *path, int B, int 
     if (!tm) return srlm_errorf(SRLM_ERR_OOM, "out of host memory for training");
     tm->ctx = ctx;
     tm->B = B, tm->T = T, tm->N = B * T, tm->recompute = recompute;
+    tm->ce_scale = 1.0f;
     srlm_status st = srlm_model_load(ctx, path, SRLM_DTYPE_F32, &tm->w);
     uint64_t arena_chunk = 256ull << 20;
     if (!st) {
@@ -264,10 +265,12 @@ static srlm_status record_forward(srlm_cmd *c, srlm_train_model *tm, int grad) {
         srlm_buf lg = srlm_buf_slice(tm->logits, 0, (uint64_t)rows * (uint64_t)V * 4);
         srlm_buf hrows = srlm_buf_slice(tm->hf, oc, (uint64_t)rows * C * 4);
         SRLM_TRY(srlm_op_matmul_fwd(c, lg, hrows, tm->w->lm_head, SRLM_MM_W_F32, NULL, (uint32_t)rows, (uint32_t)V, (uint32_t)C, 0, NULL));
+        if (tm->chunk_hook) SRLM_TRY(tm->chunk_hook(c, tm->chunk_user, 0, lg, r0, rows, grad));
         SRLM_TRY(srlm_op_crossentropy(c, srlm_buf_slice(tm->loss, o4, (uint64_t)rows * 4), srlm_buf_slice(tm->logprob, o4, (uint64_t)rows * 4),
                                       srlm_buf_slice(tm->entropy, o4, (uint64_t)rows * 4), tm->ce_scratch, lg,
                                       srlm_buf_slice(tm->targets, o4, (uint64_t)rows * 4),
-                                      srlm_buf_slice(tm->weights, o4, (uint64_t)rows * 4), rows, V, 1.0f, 1.0f, grad));
+                                      srlm_buf_slice(tm->weights, o4, (uint64_t)rows * 4), rows, V, 1.0f, tm->ce_scale, grad));
+        if (tm->chunk_hook) SRLM_TRY(tm->chunk_hook(c, tm->chunk_user, 1, lg, r0, rows, grad));
         if (grad) {
             SRLM_TRY(srlm_op_matmul_bwd_inp(c, srlm_buf_slice(tm->dh, oc, (uint64_t)rows * C * 4), lg, tm->w->lm_head, SRLM_MM_W_F32,
                                             (uint32_t)rows, (uint32_t)V, (uint32_t)C, 0, NULL));

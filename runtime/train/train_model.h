@@ -25,6 +25,11 @@ typedef struct srlm_train_plan {
     int B, T, recompute, chunk_rows;
 } srlm_train_plan;
 
+/* An extra loss on each LM-head chunk (distillation, kd.c). Called with phase 0 once the
+ * chunk's logits (rows x V, rows r0.. of N) are computed and before cross-entropy reads
+ * them, and with phase 1 after cross-entropy (the logits then hold its gradient when grad). */
+typedef srlm_status (*srlm_train_chunk_hook)(srlm_cmd *c, void *user, int phase, srlm_buf logits, int r0, int rows, int grad);
+
 typedef struct srlm_train_model {
     srlm_ctx *ctx;
     srlm_model_config cfg;
@@ -44,6 +49,9 @@ typedef struct srlm_train_model {
     srlm_buf loss, logprob, entropy; // (N) per token
     srlm_buf ce_scratch, norm_scratch, attn_scratch, clip_scratch;
     srlm_buf hp;                 // AdamW parameter block
+    float ce_scale;              // factor of the cross-entropy gradient (1; alpha under KD)
+    srlm_train_chunk_hook chunk_hook; // NULL, or an extra loss per logits chunk (kd.c)
+    void *chunk_user;
 } srlm_train_model;
 
 /* The memory plan for B x T tokens (with or without per-block recomputation). */

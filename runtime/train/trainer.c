@@ -3,6 +3,8 @@
  * the device, metrics in the run database, evaluation, atomic checkpoints and bit-exact
  * resume. Not the math (train_model.c) nor the data pipeline (dataset.c). */
 #include "train/train_model.h"
+#include "train/kd.h"
+#include "train/teacher_file.h"
 #include "model/atomic.h"
 #include "model/init.h"
 #include "model/safetensors.h"
@@ -44,6 +46,8 @@ void srlm_train_options_default(srlm_train_options *o) {
     o->meap_layout = "separate";
     o->mask_id = -1;
     o->recompute = 1;
+    o->kd_alpha = 0.5f;
+    o->kd_temp = 1.0f;
 }
 
 /* Learning rate at optimizer step t (1-based) of total. */
@@ -236,9 +240,11 @@ static srlm_status read_loss(srlm_train_model *tm, float *tmp, double *sum) {
 
 srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log) {
     if (!o->model_dir || !o->data || !o->out) return srlm_errorf(SRLM_ERR_INVALID, "train: --model, --data and --out are required");
-    bool pretrain = !strcmp(o->mode, "pretrain");
-    if (!pretrain && strcmp(o->mode, "sft"))
-        return srlm_errorf(SRLM_ERR_UNSUPPORTED, "train %s: this build trains sft and pretrain (see the README's limits)", o->mode);
+    bool pretrain = !strcmp(o->mode, "pretrain"), kd_mode = !strcmp(o->mode, "kd");
+    if (!pretrain && !kd_mode && strcmp(o->mode, "sft"))
+        return srlm_errorf(SRLM_ERR_UNSUPPORTED, "train %s: this build trains sft, kd and pretrain", o->mode);
+    if (kd_mode && !o->teacher == !o->teacher_logits)
+        return srlm_errorf(SRLM_ERR_INVALID, "train kd: give either --teacher DIR or --teacher-logits FILE");
     SRLM_TRY(mkdir_p(o->out));
     char resume_dir[4096] = {0};
     long start_step = 0;
@@ -256,6 +262,8 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
     srlm_tokenizer *tok = NULL;
     srlm_dataset *ds = NULL;
     srlm_train_model *tm = NULL;
+    srlm_kd *kd = NULL;
+    srlm_teacher_file *tf = NULL;
     srlm_rundb *db = NULL;
     srlm_cmd *fb = NULL, *fwd = NULL, *opt = NULL;
     int64_t run_id = 0;
@@ -281,6 +289,14 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
         srlm_train_plan_make(&tm->cfg, ctx, o->batch, o->seq, o->recompute, &p);
         srlm_train_plan_print(&p, srlm_ctx_mem_budget(ctx), log);
         st = srlm_dataset_open(tok, o->data, &d, &ds);
+    }
+    if (!st && kd_mode) {
+        if (o->teacher) st = srlm_kd_create(tm, o->teacher, o->model_dir, tok, o->kd_alpha, o->kd_temp, o->kd_reverse, &kd);
+        else st = srlm_teacher_file_open(o->teacher_logits, ds, &d, tm->cfg.vocab_size, o->kd_temp, &tf);
+        if (!st && !kd) st = srlm_kd_create_topk(tm, srlm_teacher_file_k(tf), o->kd_alpha, o->kd_temp, o->kd_reverse, &kd);
+        if (!st) fprintf(log, "  + distillation (%s)     %10.1f MiB; loss = %g CE + %g * %g^2 %s KL\n",
+                         o->teacher ? "f16 teacher" : "top-k file", kd->bytes / 1048576.0, o->kd_alpha, 1.0 - o->kd_alpha,
+                         o->kd_temp, o->kd_reverse ? "reverse" : "forward");
     }
     if (!st && resume_dir[0]) {
         char p[4300];
@@ -316,22 +332,26 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
     if (!st) st = srlm_cmd_create(ctx, &fwd);
     if (!st) st = srlm_cmd_create(ctx, &opt);
     if (!st) st = srlm_cmd_begin(fb);
+    if (!st && kd) st = srlm_kd_record_teacher(fb, kd);
     if (!st) st = srlm_train_record_fwdbwd(fb, tm);
     if (!st) st = srlm_cmd_end(fb);
     if (!st) st = srlm_cmd_begin(fwd);
+    if (!st && kd) st = srlm_kd_record_teacher(fwd, kd);
     if (!st) st = srlm_train_record_fwd(fwd, tm);
     if (!st) st = srlm_cmd_end(fwd);
     if (!st) st = srlm_cmd_begin(opt);
     if (!st) st = srlm_train_record_step(opt, tm, o->beta1, o->beta2, o->eps, o->max_grad_norm);
     if (!st) st = srlm_train_zero_grads(opt, tm); /* leave zeroed gradients for the next step */
     if (!st) st = srlm_cmd_end(opt);
-    char dbpath[4200], cfgjson[1024];
+    char dbpath[4200], cfgjson[4096];
     snprintf(dbpath, sizeof dbpath, "%s/run.db", o->out);
     snprintf(cfgjson, sizeof cfgjson,
              "{\"mode\": \"%s\", \"model\": \"%s\", \"data\": \"%s\", \"seq\": %d, \"batch\": %d, \"accum\": %d, "
-             "\"lr\": %g, \"schedule\": \"%s\", \"warmup\": %d, \"epochs\": %d, \"meap\": %g, \"seed\": %llu}",
+             "\"lr\": %g, \"schedule\": \"%s\", \"warmup\": %d, \"epochs\": %d, \"meap\": %g, \"seed\": %llu, "
+             "\"teacher\": \"%s\", \"teacher_logits\": \"%s\", \"kd_alpha\": %g, \"kd_temp\": %g, \"kd_reverse\": %d}",
              o->mode, o->model_dir, o->data, o->seq, o->batch, o->accum, o->lr, o->schedule, o->warmup, o->epochs, o->meap,
-             (unsigned long long)o->seed);
+             (unsigned long long)o->seed, o->teacher ? o->teacher : "", o->teacher_logits ? o->teacher_logits : "",
+             o->kd_alpha, o->kd_temp, o->kd_reverse);
     if (!st) st = srlm_rundb_open(dbpath, &db);
     if (!st) st = srlm_rundb_run_begin(db, o->mode, cfgjson, srlm_ctx_device_name(ctx), &run_id);
     bool tty = isatty(fileno(log));
@@ -350,14 +370,18 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
             loss_tokens += bs[a].n_loss;
             tokens += (size_t)bs[a].rows * (size_t)bs[a].T;
         }
-        double t0 = now_s(), loss = 0;
+        double t0 = now_s(), loss = 0, kl = 0;
         for (int a = 0; !st && a < o->accum; a++) {
             st = upload_batch(tm, &bs[a], loss_tokens ? 1.0f / (float)loss_tokens : 0.0f, hi, ht, hw, hp, hs);
+            if (!st && tf) st = srlm_teacher_file_upload(tf, kd, &bs[a]);
             if (!st) st = srlm_cmd_run(fb);
-            double l = 0;
+            double l = 0, k = 0;
             if (!st) st = read_loss(tm, tmp, &l);
-            loss += l;
+            if (!st && kd) st = srlm_kd_kl_sum(kd, hw, &k);
+            loss += l, kl += k;
         }
+        double ce = loss;
+        if (kd) loss = o->kd_alpha * ce + (1.0 - o->kd_alpha) * o->kd_temp * o->kd_temp * kl;
         for (int a = 0; a < o->accum; a++) srlm_batch_free(&bs[a]);
         free(bs);
         if (st) break;
@@ -375,16 +399,22 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
         double dt = now_s() - t0, tps = (double)tokens / (dt > 0 ? dt : 1e-9);
         last_loss = loss;
         srlm_rundb_metric(db, run_id, step, "loss", loss);
+        if (kd) {
+            srlm_rundb_metric(db, run_id, step, "ce", ce);
+            srlm_rundb_metric(db, run_id, step, "kl", kl);
+        }
         srlm_rundb_metric(db, run_id, step, "lr", lr);
         srlm_rundb_metric(db, run_id, step, "grad_norm", hpv[SRLM_ADAMW_NORM]);
         srlm_rundb_metric(db, run_id, step, "tokens_per_s", tps);
         srlm_rundb_metric(db, run_id, step, "device_memory_mib", (double)srlm_ctx_mem_peak(ctx) / 1048576.0);
         double eta = (now_s() - t_start) / (double)(step - start_step) * (double)(total - step);
-        fprintf(log, "%sstep %ld/%ld loss %.4f lr %.3g grad norm %.3g %.0f tokens/s ETA %.0fs%s", tty ? "\r" : "", step, total,
-                loss, lr, hpv[SRLM_ADAMW_NORM], tps, eta, tty ? "   " : "\n");
+        char kdtxt[64] = "";
+        if (kd) snprintf(kdtxt, sizeof kdtxt, " (ce %.4f kl %.4f)", ce, kl);
+        fprintf(log, "%sstep %ld/%ld loss %.4f%s lr %.3g grad norm %.3g %.0f tokens/s ETA %.0fs%s", tty ? "\r" : "", step, total,
+                loss, kdtxt, lr, hpv[SRLM_ADAMW_NORM], tps, eta, tty ? "   " : "\n");
         fflush(log);
         if (o->eval_every > 0 && step % o->eval_every == 0 && stats.eval_samples > 0) {
-            double el = 0;
+            double el = 0, ek = 0;
             size_t et = 0;
             int last = 0;
             while (!st && !last) {
@@ -393,16 +423,22 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
                 if (!st && eb.rows) {
                     et += eb.n_loss;
                     st = upload_batch(tm, &eb, 1.0f, hi, ht, hw, hp, hs);
+                    if (!st && tf) st = srlm_teacher_file_upload(tf, kd, &eb);
                     if (!st) st = srlm_cmd_run(fwd);
-                    double l = 0;
+                    double l = 0, k = 0;
                     if (!st) st = read_loss(tm, tmp, &l);
-                    el += l;
+                    if (!st && kd) st = srlm_kd_kl_sum(kd, hw, &k);
+                    el += l, ek += k;
                 }
                 srlm_batch_free(&eb);
             }
             if (!st && et) {
                 srlm_rundb_metric(db, run_id, step, "eval_loss", el / (double)et);
                 fprintf(log, "%seval loss %.4f over %zu tokens\n", tty ? "\n" : "", el / (double)et, et);
+                if (kd) {
+                    srlm_rundb_metric(db, run_id, step, "eval_kl", ek / (double)et);
+                    fprintf(log, "eval kl %.6f\n", ek / (double)et);
+                }
             }
         }
         if (!st && ((o->save_every > 0 && step % o->save_every == 0) || step == total)) {
@@ -421,6 +457,8 @@ srlm_status srlm_train_run(srlm_ctx *ctx, const srlm_train_options *o, FILE *log
     free(hi), free(ht), free(hp), free(hs), free(hw), free(tmp);
     srlm_cmd_destroy(fb), srlm_cmd_destroy(fwd), srlm_cmd_destroy(opt);
     srlm_rundb_close(db);
+    srlm_kd_destroy(kd);
+    srlm_teacher_file_close(tf);
     srlm_dataset_destroy(ds);
     srlm_train_model_destroy(tm);
     srlm_tokenizer_destroy(tok);

@@ -3,12 +3,16 @@
  * and extend rows over caches filled in interleaved chunks (so blocks are scattered), for
  * both kernel variants the device runs and forced/automatic context splits, at Qwen heads
  * (14/2, HS 64) and small heads (4/2, HS 8); then fork + divergent appends against a
- * recompute on contiguous K/V, also after the parent is freed and its blocks reused. */
+ * recompute on contiguous K/V, also after the parent is freed and its blocks reused.
+ * With --kv f32 the same scenes run on f32 pools (the KV_F32 shader variants): appends are
+ * exact copies and attention is compared with the f32 form of the CPU reference. */
 #include "gpu_test.h"
 #include "decode/kv_cache.h"
 #include "ops/ref.h"
 
 #include <stdint.h>
+
+static int kv32; /* --kv f32: f32 pools */
 
 /* ---- CPU references ---- */
 
@@ -40,6 +44,8 @@ static float f16_to_f32(uint16_t h) {
 }
 
 static float round_f16(float x) { return f16_to_f32(f32_to_f16(x)); }
+/* What the cache stores of x. */
+static float round_kv(float x) { return kv32 ? x : round_f16(x); }
 
 /* One query row over contiguous K/V (n tokens, (n,NKV,HS)), in double. */
 static void ref_row(float *out, const float *q, const float *K, const float *V, int n, int NH, int NKV, int HS) {
@@ -114,6 +120,50 @@ static void test_append_bits(gpu_env *g) {
     free(init), free(gk), free(gv), free(written);
 }
 
+/* f32 pools: appended values are copied bit for bit (NaN, inf, -0, subnormals included). */
+static void test_append_f32(gpu_env *g) {
+    enum { NKV = 2, HS = 8, BS = 16, blocks = 3, T = 7 };
+    float k[T * NKV * HS], v[T * NKV * HS];
+    unsigned long long seed = 9;
+    fill_random(k, T * NKV * HS, &seed, -3, 3);
+    fill_random(v, T * NKV * HS, &seed, -1000, 1000);
+    const float sp[] = {1e-40f, -0.0f, INFINITY, -INFINITY, NAN, 3.4e38f, 1.0f + 1.0f / 4096, 65520.0f};
+    memcpy(k, sp, sizeof sp);
+    int32_t slot[T] = {5, 16, 47, -1, 0, 33, 17};
+    size_t pool = (size_t)blocks * NKV * BS * HS;
+    uint32_t *init = malloc(pool * 4);
+    for (size_t i = 0; i < pool; i++) init[i] = 0xDEADBEEFu;
+    srlm_buf kc = gpu_alloc(g, pool * 4, init), vc = gpu_alloc(g, pool * 4, init);
+    srlm_buf kb = gpu_alloc(g, sizeof k, k), vb = gpu_alloc(g, sizeof v, v), sb = gpu_alloc(g, sizeof slot, slot);
+    CHECK_OK(srlm_cmd_begin(g->cmd));
+    CHECK_OK(srlm_op_kv_append_dt(g->cmd, kc, vc, kb, vb, sb, T, NKV, HS, BS, blocks, 1));
+    CHECK_OK(srlm_cmd_run(g->cmd));
+    uint32_t *gk = malloc(pool * 4), *gv = malloc(pool * 4);
+    gpu_read(g, kc, gk, pool * 4);
+    gpu_read(g, vc, gv, pool * 4);
+    uint8_t *written = calloc(pool, 1);
+    size_t bad = 0, untouched_bad = 0;
+    for (uint32_t t = 0; t < T; t++) {
+        if (slot[t] < 0) continue;
+        uint32_t blk = (uint32_t)slot[t] / BS, row = (uint32_t)slot[t] % BS;
+        for (uint32_t h = 0; h < NKV; h++)
+            for (uint32_t i = 0; i < HS; i++) {
+                size_t dst = ((size_t)(blk * NKV + h) * BS + row) * HS + i, src = ((size_t)t * NKV + h) * HS + i;
+                uint32_t wk, wv;
+                memcpy(&wk, &k[src], 4), memcpy(&wv, &v[src], 4);
+                written[dst] = 1;
+                if ((gk[dst] != wk || gv[dst] != wv) && bad++ < 8)
+                    fprintf(stderr, "    t=%u h=%u i=%u: k %08x want %08x; v %08x want %08x\n", t, h, i, gk[dst], wk, gv[dst], wv);
+            }
+    }
+    for (size_t i = 0; i < pool; i++)
+        if (!written[i]) untouched_bad += gk[i] != 0xDEADBEEFu || gv[i] != 0xDEADBEEFu;
+    CHECK(bad == 0, "kv_append f32: %zu values differ from the input bits", bad);
+    CHECK(untouched_bad == 0, "kv_append f32 wrote %zu values outside the given slots", untouched_bad);
+    printf("  kv_append f32: %u tokens (one skipped), specials, exact copies ok\n", T);
+    free(init), free(gk), free(gv), free(written);
+}
+
 /* ---- attention scenes ---- */
 
 static const char *vname[] = {"auto", "gqa", "sg", "thr", "thr-gqa"};
@@ -126,6 +176,7 @@ typedef struct scene {
     uint32_t seq[MAXS];
     float *K[MAXS], *V[MAXS]; /* contiguous f16-rounded copies, (cap,NKV,HS) */
     uint16_t *k16, *v16;      /* the same as f16 bits, (MAXS,cap,NKV,HS), for ops/ref.h */
+    float *k32, *v32;         /* or as f32 (f32 pools) */
     int dirty;                /* k16/v16 need rebuilding */
     unsigned long long seed;
 } scene;
@@ -135,7 +186,7 @@ static void scene_init(scene *sc, gpu_env *g, uint32_t NH, uint32_t NKV, uint32_
     memset(sc, 0, sizeof *sc);
     sc->g = g, sc->NH = NH, sc->NKV = NKV, sc->HS = HS, sc->cap = cap, sc->seed = 1234 + HS;
     srlm_kv_config c = {.n_layers = layers, .NKV = NKV, .HS = HS, .block_size = 16, .num_blocks = blocks, .max_seqs = MAXS,
-                        .max_blocks = (cap + 15) / 16};
+                        .max_blocks = (cap + 15) / 16, .kv_f32 = (uint32_t)kv32};
     CHECK_OK(srlm_kv_cache_create(g->ctx, g->arena, &c, &sc->kv));
     for (uint32_t s = 0; s < nseq; s++) {
         CHECK_OK(srlm_kv_seq_add(sc->kv, &sc->seq[s]));
@@ -146,7 +197,7 @@ static void scene_init(scene *sc, gpu_env *g, uint32_t NH, uint32_t NKV, uint32_
 
 static void scene_free(scene *sc) {
     for (int s = 0; s < MAXS; s++) free(sc->K[s]), free(sc->V[s]);
-    free(sc->k16), free(sc->v16);
+    free(sc->k16), free(sc->v16), free(sc->k32), free(sc->v32);
     srlm_kv_cache_destroy(sc->kv);
 }
 
@@ -168,12 +219,13 @@ static void scene_append(scene *sc, int s, uint32_t k) {
         CHECK_OK(srlm_buf_write(g->ctx, kb, 0, kk, (size_t)k * row * 4));
         CHECK_OK(srlm_buf_write(g->ctx, vb, 0, vv, (size_t)k * row * 4));
         CHECK_OK(srlm_cmd_begin(g->cmd));
-        CHECK_OK(srlm_op_kv_append(g->cmd, sc->kv->k[l], sc->kv->v[l], kb, vb, sb, k, sc->NKV, sc->HS, 16, sc->kv->cfg.num_blocks));
+        CHECK_OK(srlm_op_kv_append_dt(g->cmd, sc->kv->k[l], sc->kv->v[l], kb, vb, sb, k, sc->NKV, sc->HS, 16, sc->kv->cfg.num_blocks,
+                                      (uint32_t)kv32));
         CHECK_OK(srlm_cmd_run(g->cmd));
         if (l == 0)
             for (size_t i = 0; i < (size_t)k * row; i++) {
-                sc->K[s][(size_t)len * row + i] = round_f16(kk[i]);
-                sc->V[s][(size_t)len * row + i] = round_f16(vv[i]);
+                sc->K[s][(size_t)len * row + i] = round_kv(kk[i]);
+                sc->V[s][(size_t)len * row + i] = round_kv(vv[i]);
             }
     }
     free(kk), free(vv), free(slots);
@@ -209,25 +261,36 @@ static void scene_check(scene *sc, const char *what, uint32_t Tq, const int *rs,
     CHECK_OK(srlm_cmd_run(g->cmd));
     gpu_read(g, ob, out, n * 4);
     char name[128];
-    snprintf(name, sizeof name, "%s %s split=%u HS=%u", what, vname[srlm_attn_resolve(g->ctx, &d, var)], ns, HS);
+    snprintf(name, sizeof name, "%s %s split=%u HS=%u%s", what, vname[srlm_attn_resolve(g->ctx, &d, var)], ns, HS,
+             kv32 ? " f32" : "");
     check_close(name, out, want, n, 1e-7);
     /* and against the project's CPU reference (ops/ref.h), its paged form fed one block per
-     * sequence holding the same f16 values */
+     * sequence holding the same f16 (or f32) values */
     size_t row = (size_t)sc->cap * sc->NKV * HS;
-    if (!sc->k16) sc->k16 = malloc(MAXS * row * 2), sc->v16 = malloc(MAXS * row * 2), sc->dirty = 1;
+    if (!kv32 && !sc->k16) sc->k16 = malloc(MAXS * row * 2), sc->v16 = malloc(MAXS * row * 2), sc->dirty = 1;
+    if (kv32 && !sc->k32) sc->k32 = malloc(MAXS * row * 4), sc->v32 = malloc(MAXS * row * 4), sc->dirty = 1;
     uint16_t *k16 = sc->k16, *v16 = sc->v16;
+    float *k32 = sc->k32, *v32 = sc->v32;
     int table[MAXS];
     float *want2 = calloc(n, 4);
     for (int s = 0; s < MAXS; s++) {
         table[s] = s;
         for (size_t i = 0; sc->dirty && i < row; i++) {
-            k16[s * row + i] = sc->K[s] ? srlm_ref_f32_to_f16(sc->K[s][i]) : 0;
-            v16[s * row + i] = sc->V[s] ? srlm_ref_f32_to_f16(sc->V[s][i]) : 0;
+            if (kv32) {
+                k32[s * row + i] = sc->K[s] ? sc->K[s][i] : 0;
+                v32[s * row + i] = sc->V[s] ? sc->V[s][i] : 0;
+            } else {
+                k16[s * row + i] = sc->K[s] ? srlm_ref_f32_to_f16(sc->K[s][i]) : 0;
+                v16[s * row + i] = sc->V[s] ? srlm_ref_f32_to_f16(sc->V[s][i]) : 0;
+            }
         }
     }
     sc->dirty = 0;
     for (uint32_t r = 0; r < Tq; r++)
-        if (rs[r] >= 0)
+        if (rs[r] >= 0 && kv32)
+            srlm_ref_attention_kv_fwd(want2 + (size_t)r * NH * HS, q + (size_t)r * NH * HS, k32, v32, table, &rs[r], &rp[r], 1,
+                                      (int)NH, (int)sc->NKV, (int)HS, (int)sc->cap, 1);
+        else if (rs[r] >= 0)
             srlm_ref_attention_kv_fwd_f16(want2 + (size_t)r * NH * HS, q + (size_t)r * NH * HS, k16, v16, table, &rs[r], &rp[r], 1,
                                           (int)NH, (int)sc->NKV, (int)HS, (int)sc->cap, 1);
     strncat(name, " vs ref.h", sizeof name - strlen(name) - 1);
@@ -257,9 +320,13 @@ static void test_attention(gpu_env *g, uint32_t NH, uint32_t NKV, uint32_t HS) {
             printf("  variant %s not supported by this device: skipped\n", vname[var]);
             continue;
         }
-        /* automatic, unsplit, 5 splits; at HS 64 the automatic choice already covers 1 and 2 */
+        /* automatic, unsplit, 5 splits; at HS 64 the automatic choice already covers 1 and 2.
+         * f32 pools (same kernels, other loads): HS 64 only with the automatic split and the
+         * variants AUTO picks on CPU and on GPU devices (CI time). */
+        if (kv32 && HS != 8 && var != SRLM_ATTN_GQA && var != SRLM_ATTN_THREAD_GQA) continue;
         const uint32_t splits[3] = {0, 5, 1};
-        for (int si = 0; si < (HS == 8 ? 3 : 2); si++) {
+        int nsplits = HS == 8 ? (kv32 ? 2 : 3) : (kv32 ? 1 : 2);
+        for (int si = 0; si < nsplits; si++) {
             uint32_t ns = splits[si];
             /* decode: one row per sequence at its last position (Tq 13) */
             for (int s = 0; s < 13; s++) rs[s] = s, rp[s] = (int)lens[s] - 1;
@@ -298,7 +365,7 @@ static void test_fork(gpu_env *g) {
     memcpy(sc.K[1], sc.K[0], (size_t)sc.cap * NKV * HS * 4);
     memcpy(sc.V[1], sc.V[0], (size_t)sc.cap * NKV * HS * 4);
     /* the copy must cover every layer: compare layer 1 blocks bytewise */
-    uint64_t bb = (uint64_t)NKV * 16 * HS * 2;
+    uint64_t bb = (uint64_t)NKV * 16 * HS * (kv32 ? 4 : 2);
     uint8_t *a = malloc(bb), *b = malloc(bb);
     CHECK_OK(srlm_buf_read(g->ctx, sc.kv->v[1], (uint64_t)pr[2] * bb, a, bb));
     CHECK_OK(srlm_buf_read(g->ctx, sc.kv->v[1], (uint64_t)cr[2] * bb, b, bb));
@@ -335,12 +402,18 @@ static void test_bad_args(gpu_env *g) {
     CHECK_OK(srlm_cmd_end(g->cmd));
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    kv32 = argc == 3 && !strcmp(argv[1], "--kv") && !strcmp(argv[2], "f32");
+    if (argc > 1 && !kv32) {
+        fprintf(stderr, "usage: test_attn [--kv f32]\n");
+        return 2;
+    }
     gpu_env g;
     if (!gpu_env_init(&g)) return TEST_SKIP;
-    printf("  subgroup size %u (min %u, max %u)\n", g.ctx->caps.subgroup_size, g.ctx->caps.min_subgroup_size,
-           g.ctx->caps.max_subgroup_size);
-    test_append_bits(&g);
+    printf("  subgroup size %u (min %u, max %u), %s pools\n", g.ctx->caps.subgroup_size, g.ctx->caps.min_subgroup_size,
+           g.ctx->caps.max_subgroup_size, kv32 ? "f32" : "f16");
+    if (kv32) test_append_f32(&g);
+    else test_append_bits(&g);
     test_bad_args(&g);
     test_attention(&g, 4, 2, 8);
     test_attention(&g, 14, 2, 64);

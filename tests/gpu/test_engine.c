@@ -4,8 +4,12 @@
  *     all 16 in one batch: every step's logits equal a full recompute of that sequence;
  *   - a fork shares the parent's full blocks and copies the partial one; after divergent
  *     appends both sides equal their full recomputes;
+ *   - srlm_generate with device selection (greedy and top-k rows: best ids, log-sum-exp and
+ *     entropy reduced on the device) gives the same tokens, kept-set sizes and sampled
+ *     log-probabilities as with whole logit rows read back, and logprob/entropy within 1e-5;
  *   - errors: unknown sequence, token outside the vocabulary, context full. */
 #include "gpu_test.h"
+#include "decode/engine.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -106,6 +110,75 @@ static void test_fork(srlm_engine *e, unsigned long long *seed) {
     free(la), free(lb), free(ra), free(rb);
 }
 
+/* 16 prompts of different lengths, parameters cycling through greedy and top-k variants
+ * (with top-p, min-p, temperatures); with_penalty adds a row that needs full logits, so the
+ * whole batch takes the host path. Returns the results (caller frees). */
+static srlm_gen_result *gen_batch(srlm_model *m, int host_select, int with_penalty, uint64_t *selected) {
+    srlm_engine_options eo;
+    srlm_engine_options_default(&eo);
+    eo.max_seqs = NSEQ;
+    eo.max_ctx = 64;
+    eo.host_select = host_select;
+    srlm_engine *e = NULL;
+    CHECK_OK(srlm_engine_create(m, &eo, &e));
+    if (!e) return NULL;
+    int32_t *prompts[NSEQ];
+    size_t np[NSEQ];
+    srlm_sample_params sp[NSEQ];
+    unsigned long long seed = 99;
+    for (int i = 0; i < NSEQ; i++) {
+        np[i] = 1 + (size_t)(i * 7) % 19;
+        prompts[i] = malloc(np[i] * sizeof(int32_t));
+        for (size_t t = 0; t < np[i]; t++) prompts[i][t] = (int32_t)(test_rand_u64(&seed) % (unsigned)V);
+        srlm_sample_params_default(&sp[i]);
+        sp[i].max_tokens = 24;
+        sp[i].seed = 7;
+        switch (i % 4) {
+        case 0: sp[i].temperature = 0.0f; break;
+        case 1: sp[i].top_k = 5, sp[i].temperature = 0.7f, sp[i].top_p = 0.9f; break;
+        case 2: sp[i].top_k = 40, sp[i].temperature = 1.3f, sp[i].min_p = 0.05f; break;
+        default: sp[i].top_k = 64, sp[i].temperature = 1.0f; break;
+        }
+    }
+    if (with_penalty) sp[5].repeat_penalty = 1.3f;
+    srlm_gen_result *res = calloc(NSEQ, sizeof *res);
+    CHECK_OK(srlm_generate(e, NULL, NSEQ, (const int32_t *const *)prompts, np, sp, NULL, NULL, res, NULL));
+    *selected = srlm_engine_selected_rows(e);
+    for (int i = 0; i < NSEQ; i++) free(prompts[i]);
+    srlm_engine_destroy(e);
+    return res;
+}
+
+static void test_generate_select(srlm_model *m) {
+    for (int pen = 0; pen < 2; pen++) {
+        uint64_t sel_host = 0, sel_dev = 0;
+        srlm_gen_result *a = gen_batch(m, 1, pen, &sel_host), *b = gen_batch(m, 0, pen, &sel_dev);
+        if (!a || !b) return;
+        CHECK(sel_host == 0, "host_select engine reduced %llu rows on the device", (unsigned long long)sel_host);
+        if (pen) CHECK(sel_dev == 0, "a batch with a penalised row must read whole rows (%llu selected)", (unsigned long long)sel_dev);
+        else CHECK(sel_dev > 0, "no row was reduced on the device");
+        size_t same = 0, total = 0;
+        double worst = 0;
+        for (int i = 0; i < NSEQ; i++) {
+            CHECK(a[i].n_tokens == b[i].n_tokens, "sequence %d: %zu vs %zu tokens", i, a[i].n_tokens, b[i].n_tokens);
+            for (size_t t = 0; t < a[i].n_tokens && t < b[i].n_tokens; t++) {
+                total++;
+                same += a[i].tokens[t] == b[i].tokens[t] && a[i].logprob_sampled[t] == b[i].logprob_sampled[t];
+                double d = fmax(fabs(a[i].logprob[t] - b[i].logprob[t]), fabs(a[i].entropy[t] - b[i].entropy[t]));
+                worst = d > worst ? d : worst;
+            }
+            CHECK(a[i].finish == b[i].finish, "sequence %d: finish %d vs %d", i, a[i].finish, b[i].finish);
+        }
+        printf("  generate, %s: %zu/%zu tokens (and sampled logprobs) identical host vs device selection "
+               "(%llu rows reduced on the device); logprob/entropy max|d| %.2g\n",
+               pen ? "a penalised row (host path)" : "greedy + top-k rows", same, total, (unsigned long long)sel_dev, worst);
+        CHECK(same == total && total > 0, "device selection changed %zu of %zu tokens", total - same, total);
+        CHECK(worst <= 1e-5, "logprob/entropy differ by %.3g", worst);
+        for (int i = 0; i < NSEQ; i++) srlm_gen_result_free(&a[i]), srlm_gen_result_free(&b[i]);
+        free(a), free(b);
+    }
+}
+
 static void test_errors(srlm_engine *e) {
     int s, one = 1, bad = 7;
     int32_t tok = (int32_t)V;
@@ -150,6 +223,8 @@ int main(void) {
         test_errors(e);
     }
     srlm_engine_destroy(e);
+    e = NULL;
+    if (m) test_generate_select(m);
     srlm_model_destroy(m);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -1,5 +1,6 @@
-/* test_ops_loss.c: cross-entropy (shaders/crossentropy.comp) and KL divergence (kl.comp)
- * against srlm_ref_crossentropy_fwd/_bwd and srlm_ref_kl_fwd/_bwd on fresh random logits at
+/* test_ops_loss.c: cross-entropy (shaders/crossentropy.comp), KL divergence (kl.comp) and
+ * top-k KL (kl_topk.comp) against srlm_ref_crossentropy_fwd/_bwd, srlm_ref_kl_fwd/_bwd and
+ * srlm_ref_kl_topk_fwd/_bwd on fresh random logits at
  * awkward sizes, with ignored targets, zero weights, a temperature, both KL directions; the
  * vocabulary and row tiling under a lowered binding limit (64 KiB: rows of 20,000 floats
  * split into column windows, rows of 4,099 in blocks of 3), checked also to give the same
@@ -159,6 +160,70 @@ static void kl_case(gpu_env *g, unsigned long long *seed, int N, int V, float ta
     kl_case_keep(g, seed, N, V, tau, dir, noise, tag, NULL);
 }
 
+/* kl_topk: a teacher known by its top K (distinct ids of random teacher logits, its
+ * log-probabilities at tau over the full row, in double); rows 1 (and 5) have no entry
+ * (ids[0] = -1): KL 0 and a zero gradient there. The reference runs on the other rows. */
+static void topk_case(gpu_env *g, unsigned long long *seed, int N, int V, int K, float tau, int dir, const char *tag, float **keep) {
+    size_t nv = (size_t)N * V, nk = (size_t)N * K;
+    float *s = malloc(nv * 4), *t = malloc(nv * 4), *w = malloc((size_t)N * 4), *ds = calloc(nv, 4), *kl = calloc((size_t)N, 4);
+    float *got = malloc(nv * 4), *gkl = malloc((size_t)N * 4), *lt = malloc(nk * 4);
+    int *ids = malloc(nk * sizeof(int)), *perm = malloc((size_t)V * sizeof(int));
+    fill_random(t, nv, seed, -6, 6);
+    fill_random(s, nv, seed, -4, 4);
+    for (int n = 0; n < N; n++) w[n] = test_rand_uniform(seed, 0.1f, 2.0f);
+    for (int n = 0; n < N; n++) {
+        /* the K largest teacher logits (a partial selection sort over a permutation) */
+        const float *tr = t + (size_t)n * V;
+        for (int v = 0; v < V; v++) perm[v] = v;
+        for (int k = 0; k < K; k++) {
+            int b = k;
+            for (int v = k + 1; v < V; v++) if (tr[perm[v]] > tr[perm[b]]) b = v;
+            int x = perm[k]; perm[k] = perm[b]; perm[b] = x;
+        }
+        double mx = -1e300, sum = 0;
+        for (int v = 0; v < V; v++) mx = tr[v] / tau > mx ? tr[v] / tau : mx;
+        for (int v = 0; v < V; v++) sum += exp(tr[v] / tau - mx);
+        for (int k = 0; k < K; k++) {
+            ids[(size_t)n * K + k] = perm[k];
+            lt[(size_t)n * K + k] = (float)(tr[perm[k]] / tau - mx - log(sum));
+        }
+    }
+    int skip[2] = {N > 1 ? 1 : -1, N > 5 ? 5 : -1};
+    for (int i = 0; i < 2; i++) if (skip[i] >= 0) ids[(size_t)skip[i] * K] = -1;
+    float scale = 0.61f;
+    srlm_buf S = gpu_alloc(g, nv * 4, s), I = gpu_alloc(g, nk * 4, ids), L = gpu_alloc(g, nk * 4, lt), W = gpu_alloc(g, (size_t)N * 4, w);
+    srlm_buf KL = gpu_alloc(g, (size_t)N * 4, NULL), X = gpu_alloc(g, srlm_op_kl_topk_scratch_bytes(g->ctx, N, V, K), NULL);
+    CHECK_OK(srlm_cmd_begin(g->cmd));
+    CHECK_OK(srlm_op_kl_topk(g->cmd, KL, X, S, I, L, W, N, V, K, tau, dir, scale, 1));
+    CHECK_OK(srlm_cmd_run(g->cmd));
+    gpu_read(g, KL, gkl, (size_t)N * 4);
+    gpu_read(g, S, got, nv * 4);
+    srlm_arena_reset(g->arena);
+    for (int n = 0; n < N; n++) {
+        if (n == skip[0] || n == skip[1]) continue;
+        size_t o = (size_t)n * V, ok = (size_t)n * K;
+        srlm_ref_kl_topk_fwd(kl + n, s + o, ids + ok, lt + ok, w + n, tau, (srlm_kl_dir)dir, 1, V, K);
+        srlm_ref_kl_topk_bwd(ds + o, s + o, ids + ok, lt + ok, w + n, tau, (srlm_kl_dir)dir, scale, 1, V, K);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%skl_topk %s (%d,%d) K=%d tau=%g", tag, dir ? "reverse" : "forward", N, V, K, (double)tau);
+    check_close(what, gkl, kl, (size_t)N, TOL);
+    snprintf(what, sizeof what, "%skl_topk %s dstudent (%d,%d) K=%d", tag, dir ? "reverse" : "forward", N, V, K);
+    check_close(what, got, ds, nv, TOL);
+    for (int i = 0; i < 2; i++)
+        if (skip[i] >= 0) {
+            int zero = gkl[skip[i]] == 0.0f;
+            for (int v = 0; v < V; v++) zero &= got[(size_t)skip[i] * V + v] == 0.0f;
+            CHECK(zero, "%s: row %d without a teacher entry has a KL or gradient", what, skip[i]);
+        }
+    if (keep) {
+        *keep = malloc((size_t)N * 4 + nv * 4);
+        memcpy(*keep, gkl, (size_t)N * 4);
+        memcpy(*keep + N, got, nv * 4);
+    }
+    free(s), free(t), free(w), free(ds), free(kl), free(got), free(gkl), free(lt), free(ids), free(perm);
+}
+
 static void errors(gpu_env *g) {
     srlm_buf small = gpu_alloc(g, 64, NULL), big = gpu_alloc(g, 4096, NULL);
     CHECK_OK(srlm_cmd_begin(g->cmd));
@@ -166,6 +231,8 @@ static void errors(gpu_env *g) {
     CHECK_ERR(srlm_op_crossentropy(g->cmd, big, big, big, big, big, big, big, 4, 0, 1, 1, 0), SRLM_ERR_INVALID, "shape");
     CHECK_ERR(srlm_op_kl(g->cmd, big, big, big, big, big, 2, 10, 0.0f, 0, 1, 0), SRLM_ERR_INVALID, "temperature");
     CHECK_ERR(srlm_op_kl(g->cmd, big, small, big, big, big, 2, 10, 1.0f, 0, 1, 0), SRLM_ERR_INVALID, "scratch");
+    CHECK_ERR(srlm_op_kl_topk(g->cmd, big, big, big, big, big, big, 2, 10, 11, 1.0f, 0, 1, 0), SRLM_ERR_INVALID, "K = 11");
+    CHECK_ERR(srlm_op_kl_topk(g->cmd, big, small, big, big, big, big, 2, 10, 4, 1.0f, 0, 1, 0), SRLM_ERR_INVALID, "scratch");
     CHECK_OK(srlm_cmd_end(g->cmd));
     srlm_arena_reset(g->arena);
 }
@@ -186,6 +253,13 @@ int main(void) {
         kl_case(&g, &seed, 7, 1000, 1.0f, dir, 0.05f, "[near teacher] ");
         kl_case(&g, &seed, 3, 9000, 1.5f, dir, 1.0f, "[3 tiles] ");
     }
+    for (int dir = 0; dir < 2; dir++) {
+        topk_case(&g, &seed, 1, 1, 1, 1.0f, dir, "", NULL);
+        topk_case(&g, &seed, 7, 127, 5, 1.0f, dir, "", NULL);
+        topk_case(&g, &seed, 7, 127, 127, 1.0f, dir, "[K = V] ", NULL);
+        topk_case(&g, &seed, 13, 4099, 64, 2.0f, dir, "", NULL);
+        topk_case(&g, &seed, 3, 9000, 64, 1.5f, dir, "[3 tiles] ", NULL);
+    }
     errors(&g);
     /* workgroups of several subgroups (as on a GPU): the cross-subgroup max/sum path */
     setenv("SRLM_ROW_WG", "64", 1);
@@ -193,6 +267,8 @@ int main(void) {
     ce_case(&g, &seed, 3, 9000, 1.0f, "[wg 64] ", NULL);
     kl_case(&g, &seed, 7, 4099, 1.0f, 0, 1.0f, "[wg 64] ");
     kl_case(&g, &seed, 3, 9000, 2.0f, 1, 1.0f, "[wg 64] ");
+    topk_case(&g, &seed, 7, 9000, 64, 1.0f, 0, "[wg 64] ", NULL);
+    topk_case(&g, &seed, 7, 4099, 13, 2.0f, 1, "[wg 64] ", NULL);
     unsetenv("SRLM_ROW_WG");
 
     /* determinism: the same inputs twice give the same bits */
@@ -207,6 +283,11 @@ int main(void) {
     kl_case_keep(&g, &s6, 7, 9000, 2.0f, 1, 1.0f, "[run 2] ", &k2);
     CHECK(!memcmp(k1, k2, (size_t)7 * 9001 * 4), "two runs of the same KL differ in bits");
     free(k1), free(k2);
+    unsigned long long s7 = 0x4321ull, s8 = s7;
+    topk_case(&g, &s7, 7, 9000, 64, 1.0f, 1, "[run 1] ", &k1);
+    topk_case(&g, &s8, 7, 9000, 64, 1.0f, 1, "[run 2] ", &k2);
+    CHECK(!memcmp(k1, k2, (size_t)7 * 9001 * 4), "two runs of the same top-k KL differ in bits");
+    free(k1), free(k2);
 
     /* tiling under a 64 KiB binding limit: column windows (V = 20000 > 16255 floats) and
      * blocks of 3 rows (V = 4099); the tile width stays 4096, so the bits equal the
@@ -220,6 +301,8 @@ int main(void) {
     ce_case(&g, &seed, 13, 4099, 1.0f, "[64 KiB limit] ", NULL);
     kl_case(&g, &seed, 5, 20000, 2.0f, 0, 1.0f, "[64 KiB limit] ");
     kl_case(&g, &seed, 13, 4099, 1.0f, 1, 1.0f, "[64 KiB limit] ");
+    topk_case(&g, &seed, 5, 20000, 64, 2.0f, 0, "[64 KiB limit] ", NULL);
+    topk_case(&g, &seed, 13, 4099, 64, 1.0f, 1, "[64 KiB limit] ", NULL);
     /* the smallest limit: tiles shrink to the window (127 floats) */
     setenv("SRLM_MAX_BINDING_BYTES", "1024", 1);
     ce_case(&g, &seed, 3, 1000, 1.0f, "[1 KiB limit] ", NULL);
@@ -227,6 +310,7 @@ int main(void) {
     /* 8 tiles of 127: the per-row passes go in blocks of 3 rows, the tiled ones row by row */
     ce_case(&g, &seed, 13, 1000, 1.0f, "[1 KiB limit] ", NULL);
     kl_case(&g, &seed, 13, 1000, 1.0f, 0, 1.0f, "[1 KiB limit] ");
+    topk_case(&g, &seed, 13, 1000, 16, 1.0f, 1, "[1 KiB limit] ", NULL);
     /* rows of 100 floats: blocks of one row (the window holds 127 floats) */
     ce_case(&g, &seed, 13, 100, 1.0f, "[1 KiB limit] ", NULL);
     unsetenv("SRLM_MAX_BINDING_BYTES");
