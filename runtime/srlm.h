@@ -985,6 +985,122 @@ void srlm_teacher_options_default(srlm_teacher_options *o);
  * srlm_train_run's, SRLM_ERR_INVALID for a bad K or temperature, SRLM_ERR_IO. */
 srlm_status srlm_teacher_topk_write(srlm_ctx *ctx, const srlm_teacher_options *o, FILE *log);
 
+/* ---- Training benchmark (`srlm bench train`, runtime/bench/bench_train.c) -------------
+ * Real training steps of a model (the trainer's recorded command buffers) on random tokens:
+ * tokens/s, step-time breakdown (forward, backward, optimizer as separate submissions), the
+ * memory plan, bytes allocated, and the fraction of 6*params*tokens/s at a matmul rate. */
+typedef struct srlm_bench_train_opts {
+    int seq, batch;    /* tokens per step = batch * seq (defaults 256, 1) */
+    int steps;         /* timed steps (default 3) */
+    int warmup;        /* untimed steps before them (default 1; 0 for models whose step takes minutes) */
+    int recompute;     /* per-block activation recomputation (default 1, as `srlm train`) */
+    double ref_gflops; /* reference matmul rate; <= 0: measure bench matmul's f32 1024^3 rate */
+} srlm_bench_train_opts;
+
+typedef struct srlm_bench_train_result {
+    double tokens_per_s, step_ms, forward_ms, backward_ms, optimizer_ms;
+    double gflops;         /* 6 * params * tokens/s / 1e9 */
+    double ref_gflops;     /* the rate it is compared with */
+    double bound_fraction; /* gflops / ref_gflops */
+    double cpu_bound_fraction; /* CPU devices: the same by process CPU time (load-independent); else 0 */
+    uint64_t allocated_bytes, peak_bytes, plan_bytes;
+} srlm_bench_train_result;
+
+void srlm_bench_train_opts_default(srlm_bench_train_opts *o);
+/* Prints the plan, each step and the result table to `out`; res may be NULL. Errors: bad
+ * sizes, a plan that does not fit the budget (with the plan), model and device errors. */
+srlm_status srlm_bench_train(srlm_ctx *ctx, FILE *out, const char *model, const srlm_bench_train_opts *o,
+                             srlm_bench_train_result *res);
+
+/* ---- In-memory training steps: the GRPO hooks (runtime/train/train_step.c) -------------
+ * A model being trained on batches the caller builds in memory (rollouts, rewards turned into
+ * advantages), with per-token log-probabilities and entropies returned, and an f32 srlm_model
+ * an inference engine samples from between steps without a reload (srlm_trainer_model).
+ *
+ * The loss, per token t of the batch (w = weights[t], A = advantages[t], lp = log p(target)
+ * under the current weights, old = old_logprob[t], ref = ref_logprob[t]):
+ *   ratio = exp(lp - old)                (ratio = 1 with its gradient when old_logprob is NULL:
+ *                                         old = lp with the gradient stopped, as in DeepSeekMath)
+ *   pg    = -min(ratio * A, clip(ratio, 1 - clip_eps, 1 + clip_eps) * A)
+ *                                        (pg = -lp when advantages is NULL: weighted NLL / SFT)
+ *   kl    = exp(ref - lp) - (ref - lp) - 1  (the "k3" estimator of KL(current || reference);
+ *                                         0 when ref_logprob is NULL)
+ *   loss  = sum_t w * (pg + kl_beta * kl)
+ * The caller's weights carry the normalisation (GRPO: 1 / (G * |o_i|) on the response tokens
+ * of rollout i, 0 on prompt, environment-inserted and padding tokens). No entropy bonus (its
+ * gradient needs a kernel of its own; entropies are returned for logging).
+ * Gradient: d loss / d logits = c * (softmax - onehot(target)) per token, with
+ *   c = -d loss / d lp = w * (A * ratio * [unclipped] + kl_beta * (exp(ref - lp) - 1))
+ * where [unclipped] is 1 unless the clipped side of the min is taken (A >= 0 and ratio >
+ * 1 + eps, or A < 0 and ratio < 1 - eps). The cross-entropy kernel's per-token weight is
+ * exactly this c, so: without old_logprob and ref_logprob c = w * A does not depend on lp and
+ * one forward+backward does it; otherwise a forward pass computes lp first, c is computed on
+ * the host in double, and the forward+backward runs with c as the weights (one extra forward,
+ * about a third of a step; a shader computing c between the loss and its gradient would save
+ * it). */
+typedef struct srlm_trainer srlm_trainer;
+
+typedef struct srlm_trainer_options {
+    int batch, seq;      /* the fixed micro-batch: rows x positions (defaults 1, 512) */
+    int recompute;       /* per-block activation recomputation (default 1) */
+    float beta1, beta2, eps, weight_decay; /* AdamW (0.9, 0.999, 1e-8, 0); decay on matrices
+                                              and embeddings only */
+    float max_grad_norm; /* global-norm clipping; <= 0: none (default 1) */
+} srlm_trainer_options;
+
+void srlm_trainer_options_default(srlm_trainer_options *o);
+/* Loads `model` (HF folder or .gguf) as fp32 master weights with gradients, AdamW moments and
+ * activations for batch x seq tokens. Errors: the loader's, a plan over the memory budget
+ * (SRLM_ERR_DEVICE_OOM with the plan). */
+srlm_status srlm_trainer_create(srlm_ctx *ctx, const char *model, const srlm_trainer_options *o, srlm_trainer **out);
+void srlm_trainer_destroy(srlm_trainer *t); /* accepts NULL; destroy engines over its model first */
+/* The weights being trained (f32, owned by the trainer): srlm_engine_create over it samples the
+ * current policy; every srlm_trainer_apply changes what the engine computes from then on. */
+srlm_model *srlm_trainer_model(srlm_trainer *t);
+
+/* One micro-batch, row-major rows x T (rows <= batch, T <= seq). Borrowed. */
+typedef struct srlm_train_batch {
+    int rows, T;
+    const int32_t *ids;         /* inputs */
+    const int32_t *targets;     /* the token each position predicts (usually ids[t+1]); < 0: none */
+    const float *weights;       /* per-token loss weight (required) */
+    const int32_t *pos;         /* RoPE positions; NULL: 0..T-1 on every row */
+    const float *advantages;    /* NULL: weighted NLL */
+    const float *old_logprob;   /* NULL: ratio 1 (on-policy) */
+    const float *ref_logprob;   /* NULL: no KL term */
+} srlm_train_batch;
+
+typedef struct srlm_grpo_params {
+    float clip_eps; /* 0.2 (SQL-R1) */
+    float kl_beta;  /* 0.001 (SQL-R1) */
+} srlm_grpo_params;
+
+typedef struct srlm_train_step_stats {
+    double loss;          /* sum_t w * (pg + kl_beta * kl) */
+    double pg_loss;       /* sum_t w * pg */
+    double kl;            /* sum_t w * kl */
+    double clip_fraction; /* of the tokens with w != 0, those on the clipped side */
+    int forward_passes;   /* 1, or 2 when the coefficients needed lp first */
+} srlm_train_step_stats;
+
+void srlm_grpo_params_default(srlm_grpo_params *g);
+/* Forward only: per-token log p(target) (0 where target < 0) and entropy of the model's
+ * distribution (temperature 1) into logprob / entropy (rows*T floats each; either may be
+ * NULL). For old and reference log-probs. */
+srlm_status srlm_trainer_logprobs(srlm_trainer *t, const srlm_train_batch *b, float *logprob, float *entropy);
+/* Forward and backward of the loss above; gradients ADD UP over calls until srlm_trainer_apply
+ * (gradient accumulation over micro-batches). g NULL: defaults. logprob / entropy (may be
+ * NULL) get the current policy's values; stats may be NULL. Errors: shapes over the plan, ids
+ * or targets outside the vocabulary, missing arrays, non-finite coefficients, device errors. */
+srlm_status srlm_trainer_accumulate(srlm_trainer *t, const srlm_train_batch *b, const srlm_grpo_params *g, float *logprob,
+                                    float *entropy, srlm_train_step_stats *stats);
+/* Clips the accumulated gradients' global norm, takes one AdamW step at learning rate lr and
+ * zeroes the gradients. grad_norm (may be NULL) gets the norm before clipping. */
+srlm_status srlm_trainer_apply(srlm_trainer *t, float lr, double *grad_norm);
+/* One whole step on one micro-batch: srlm_trainer_accumulate then srlm_trainer_apply. */
+srlm_status srlm_trainer_step(srlm_trainer *t, const srlm_train_batch *b, const srlm_grpo_params *g, float lr, float *logprob,
+                              float *entropy, srlm_train_step_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,12 +9,15 @@ int cmd_bench_tokenizer(int argc, char **argv); /* cmd_tokenize.c */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: srlm bench ops [--only FAMILY] | membw | matmul | decode -m MODEL | prefill -m MODEL [options]\n"
+               "       srlm bench train -m MODEL --seq N [--batch B] [--steps S] [--warmup W] [--recompute 0|1] [--ref-gflops G]\n"
                "       srlm bench tokenizer -m MODEL -f FILE\n"
                "       srlm bench tree -m MODEL [--leaves N] [--half TOKENS] [--repeats N] [--dtype f32|f16]\n"
                "options: --device N, --min-time SECONDS (per measurement), --quick, --mem-budget SIZE\n"
                "decode/prefill: --batch B, --ctx N (context reserved), --fill N (positions\n"
                "  prefilled before timing; default ctx - steps), --steps N, --prompt N (prefill length),\n"
-               "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n");
+               "  --dtype f32|f16, --ref-gbs GB/s and --ref-gflops GFLOP/s (print the fraction reached)\n"
+               "train: --seq N (default 256), --batch B, --steps S timed (default 3) after --warmup W (default 1), --recompute 0|1\n"
+               "  (default 1), --ref-gflops G (default: measure bench matmul's f32 rate)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -29,6 +32,8 @@ int cmd_bench(int argc, char **argv) {
     const char *only = NULL, *v;
     srlm_bench_model_opts mo;
     srlm_bench_model_opts_default(&mo);
+    srlm_bench_train_opts tr;
+    srlm_bench_train_opts_default(&tr);
     srlm_bench_tree_opts to;
     srlm_bench_tree_opts_default(&to);
     for (int i = 2; i < argc; i++) {
@@ -36,9 +41,12 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--min-time", &v)) { bo.min_seconds = cli_parse_double("--min-time", v); continue; }
         if (cli_opt(argc, argv, &i, "--only", &v)) { only = v; continue; }
         if (cli_flag(argv, i, "--quick")) { bo.quick = 1; bo.min_seconds = 0.05; continue; }
-        if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--batch", &v)) { mo.batch = tr.batch = (int)cli_parse_int("--batch", v, 1, 4096); continue; }
+        if (cli_opt(argc, argv, &i, "--warmup", &v)) { tr.warmup = (int)cli_parse_int("--warmup", v, 0, 1000); continue; }
+        if (cli_opt(argc, argv, &i, "--seq", &v)) { tr.seq = (int)cli_parse_int("--seq", v, 2, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--recompute", &v)) { tr.recompute = (int)cli_parse_int("--recompute", v, 0, 1); continue; }
         if (cli_opt(argc, argv, &i, "--ctx", &v)) { mo.ctx = (int)cli_parse_int("--ctx", v, 2, 1 << 22); continue; }
-        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
+        if (cli_opt(argc, argv, &i, "--steps", &v)) { mo.steps = tr.steps = (int)cli_parse_int("--steps", v, 1, 1 << 20); continue; }
         if (cli_opt(argc, argv, &i, "--fill", &v)) { mo.fill = (int)cli_parse_int("--fill", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--prompt", &v)) { mo.prompt = (int)cli_parse_int("--prompt", v, 1, 1 << 22); continue; }
         if (cli_opt(argc, argv, &i, "--dtype", &v)) { mo.dtype = to.dtype = cli_parse_dtype("--dtype", v); continue; }
@@ -46,15 +54,16 @@ int cmd_bench(int argc, char **argv) {
         if (cli_opt(argc, argv, &i, "--half", &v)) { to.half = (int)cli_parse_int("--half", v, 8, 1 << 16); continue; }
         if (cli_opt(argc, argv, &i, "--repeats", &v)) { to.repeats = (int)cli_parse_int("--repeats", v, 1, 100); continue; }
         if (cli_opt(argc, argv, &i, "--ref-gbs", &v)) { mo.ref_gbs = cli_parse_double("--ref-gbs", v); continue; }
-        if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
+        if (cli_opt(argc, argv, &i, "--ref-gflops", &v)) { mo.ref_gflops = tr.ref_gflops = cli_parse_double("--ref-gflops", v); continue; }
         return cli_usage_error("bench", "unknown argument '%s'", argv[i]);
     }
-    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill") || !strcmp(what, "tree");
+    bool model_bench = !strcmp(what, "decode") || !strcmp(what, "prefill") || !strcmp(what, "tree") || !strcmp(what, "train");
     if (model_bench && !common.model) return cli_usage_error("bench", "%s needs -m MODEL", what);
     if (strcmp(what, "ops") && strcmp(what, "membw") && strcmp(what, "matmul") && !model_bench) {
         usage(stderr);
         return cli_usage_error("bench", "unknown benchmark '%s'", what);
     }
+    if (!strcmp(what, "train")) setvbuf(stdout, NULL, _IOLBF, 0); /* a step can take minutes: show each */
     srlm_ctx *ctx;
     srlm_status st = cli_ctx_create(&common, &ctx);
     if (st) return cli_fail("bench", st);
@@ -62,6 +71,7 @@ int cmd_bench(int argc, char **argv) {
     else if (!strcmp(what, "matmul")) st = srlm_bench_matmul(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "membw")) st = srlm_bench_membw(ctx, stdout, &bo, NULL);
     else if (!strcmp(what, "decode")) st = srlm_bench_decode(ctx, stdout, common.model, &mo, NULL);
+    else if (!strcmp(what, "train")) st = srlm_bench_train(ctx, stdout, common.model, &tr, NULL);
     else if (!strcmp(what, "tree")) st = srlm_bench_tree(ctx, stdout, common.model, &to);
     else st = srlm_bench_prefill(ctx, stdout, common.model, &mo, NULL);
     srlm_ctx_profile_report(ctx, stderr);

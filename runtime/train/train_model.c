@@ -83,6 +83,7 @@ srlm_status srlm_train_model_create(srlm_ctx *ctx, const char *path, int B, int 
     tm->B = B, tm->T = T, tm->N = B * T, tm->recompute = recompute;
     tm->ce_scale = 1.0f;
     srlm_status st = srlm_model_load(ctx, path, SRLM_DTYPE_F32, &tm->w);
+    uint64_t arena_chunk = 256ull << 20;
     if (!st) {
         tm->cfg = tm->w->cfg;
         srlm_train_plan p;
@@ -100,6 +101,8 @@ srlm_status srlm_train_model_create(srlm_ctx *ctx, const char *path, int B, int 
             free(buf);
         }
         tm->R = p.chunk_rows;
+        /* small plans reserve what they use, not a whole 256 MiB chunk (1 MiB for alignment) */
+        if (p.activations + p.logits + (1u << 20) < arena_chunk) arena_chunk = p.activations + p.logits + (1u << 20);
     }
     const srlm_model_config *c = &tm->cfg;
     if (!st) st = srlm_model_alloc(ctx, c, SRLM_DTYPE_F32, "gradients", &tm->g);
@@ -115,7 +118,7 @@ srlm_status srlm_train_model_create(srlm_ctx *ctx, const char *path, int B, int 
         tm->acts = calloc(recompute ? 1 : (size_t)L, sizeof *tm->acts);
         if (!tm->xs || !tm->acts) st = srlm_errorf(SRLM_ERR_OOM, "out of host memory for training");
     }
-    if (!st) st = srlm_arena_create(ctx, "train-activations", 256ull << 20, &tm->arena);
+    if (!st) st = srlm_arena_create(ctx, "train-activations", arena_chunk, &tm->arena);
     for (int l = 0; !st && l <= L; l++) st = srlm_arena_alloc(tm->arena, f4(N * C), &tm->xs[l]);
     for (int l = 0; !st && l < (recompute ? 1 : L); l++) st = alloc_acts(tm, &tm->acts[l]);
     uint64_t *ns = NULL;
