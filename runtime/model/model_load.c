@@ -85,13 +85,20 @@ srlm_status srlm_model_alloc(srlm_ctx *ctx, const srlm_model_config *cfg, srlm_d
                          (srlm_ctx_mem_budget(ctx) - ctx->mem_used) / 1048576.0);
     if (!st) st = srlm_arena_create(ctx, name, need < (1ull << 30) ? need : (1ull << 30), &m->arena);
     size_t esz = dtype == SRLM_DTYPE_F32 ? 4 : 2;
+    uint64_t max_chunk = m->arena ? m->arena->chunk_size : 0, left = need;
     for (size_t i = 0; !st && i < srlm_model_tensor_count(cfg); i++) {
         srlm_tensor_spec t;
         srlm_model_tensor_spec(cfg, i, &t);
         uint64_t n = (uint64_t)t.shape[0] * (uint64_t)(t.n_dims == 2 ? t.shape[1] : 1);
+        /* A new chunk holds at most what is left to place, so the last one is not a whole
+         * GiB: the allocation stays within a tensor per chunk of srlm_model_alloc_bytes
+         * (the plan training prints), not up to a GiB above it per parameter set. */
+        m->arena->chunk_size = left < max_chunk ? left : max_chunk;
+        left -= n * (t.n_dims == 2 ? esz : 4) + 256;
         st = srlm_arena_alloc(m->arena, n * (t.n_dims == 2 ? esz : 4), srlm_model_tensor(m, i));
         if (st) st = srlm_status_wrap(st, "%s: tensor %s: ", name, t.name);
     }
+    if (!st) m->arena->chunk_size = left;
     if (!st) st = srlm_arena_alloc(m->arena, srlm_op_rope_table_bytes(cfg->head_dim), &m->rope_table);
     if (!st) st = srlm_op_rope_table_write(ctx, m->rope_table, cfg->head_dim, cfg->rope_theta);
     if (!st && cfg->tie_word_embeddings) m->lm_head = m->embed;
