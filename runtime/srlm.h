@@ -811,7 +811,8 @@ const char *srlm_sqlloop_finish_name(int finish);
 typedef struct srlm_sqlloop_options {
     srlm_sql_format format;
     srlm_sample_params sample; /* for every branch; sample.max_tokens: model tokens per leaf
-                                * (0: until the context is full); stop ids added to the EOS ids */
+                                * (0: until the context is full); stop ids added to the EOS ids;
+                                * stop_strings are not used (the tags end a branch) */
     int open_think;            /* the prompt ends with "<think>\n" (srlm_sql_prompt_chatml); default 1 */
     int max_interactions;      /* reex: executed intermediate queries per leaf (default 10) */
     int64_t deadline_ms;       /* per query, intermediate and final (default 10000) */
