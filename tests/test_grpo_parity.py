@@ -12,30 +12,16 @@ Checks, for "full" (old and reference log-probs, two passes) and "plain" (advant
   the clipped fraction                   equal
   every parameter gradient               max |srlm - ref| / max |ref| <= 1e-3 per tensor
 Usage: test_grpo_parity.py GRPO_DUMP SRLM SOURCE_ROOT PRESET ROWS T"""
-import json, os, shutil, subprocess, sys, tempfile
+import json, os, shutil, sys, tempfile
 import torch
 
 dump, srlm, root, preset, R, T = sys.argv[1:7]
 R, T = int(R), int(T)
 sys.path.insert(0, os.path.join(root, 'tests', 'ref'))
 import torch_ref  # noqa: E402
+from parity_util import Report, run  # noqa: E402
 
-failures = 0
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    sys.stdout.write(r.stdout)
-    if r.returncode != 0:
-        sys.stderr.write('command failed: %s\n%s%s' % (' '.join(cmd), r.stdout, r.stderr))
-        sys.exit(1)
-
-
-def report(what, err, bound):
-    global failures
-    ok = err <= bound
-    print('%-64s %.3g (bound %.0e) %s' % (what, err, bound, 'ok' if ok else 'FAIL'))
-    failures += 0 if ok else 1
+report = Report(64)
 
 
 tmp = tempfile.mkdtemp(prefix='srlm-grpo-parity-')
@@ -94,7 +80,7 @@ try:
         report('%s: clipped fraction %.4f vs %.4f' % (mode, b['clip_fraction'], frac), abs(b['clip_fraction'] - frac), 1e-12)
         if mode == 'full' and not (0 < frac < 0.9):
             print('the full batch should clip some tokens, not all: %.3f FAIL' % frac)
-            failures += 1
+            report.failures += 1
         grads, _ = torch_ref.read_safetensors(os.path.join(out, 'grads.safetensors'))
         worst, worst_name = 0.0, ''
         for name, p in params.items():
@@ -107,5 +93,5 @@ try:
         report('%s: every parameter gradient, worst %s' % (mode, worst_name), worst, 1e-3)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print('test_grpo_parity %s: %d failed' % (preset, failures))
-sys.exit(1 if failures else 0)
+print('test_grpo_parity %s: %d failed' % (preset, report.failures))
+sys.exit(1 if report.failures else 0)

@@ -7,7 +7,7 @@ stored f16 on the device, so the reference rounds the teacher's matrices to f16 
   ce, kl and the loss                    within 1e-5 relative
   every student parameter gradient       max |srlm - ref| / max |ref| <= 1e-3 per tensor
 Usage: test_kd_parity.py KD_DUMP SRLM SOURCE_ROOT ALPHA TAU DIR(0 forward, 1 reverse)"""
-import json, os, shutil, struct, subprocess, sys, tempfile
+import json, os, shutil, struct, sys, tempfile
 import numpy as np
 import torch
 
@@ -16,23 +16,9 @@ alpha, tau, direction = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 B, T = 2, 12
 sys.path.insert(0, os.path.join(root, 'tests', 'ref'))
 import torch_ref  # noqa: E402
+from parity_util import Report, run  # noqa: E402
 
-failures = 0
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    sys.stdout.write(r.stdout)
-    if r.returncode != 0:
-        sys.stderr.write('command failed: %s\n%s%s' % (' '.join(cmd), r.stdout, r.stderr))
-        sys.exit(1)
-
-
-def report(what, err, bound):
-    global failures
-    ok = err <= bound
-    print('%-64s %.3g (bound %.0e) %s' % (what, err, bound, 'ok' if ok else 'FAIL'))
-    failures += 0 if ok else 1
+report = Report(64)
 
 
 def write_safetensors(path, tensors):
@@ -102,5 +88,5 @@ try:
     report(name + ': every student gradient, worst %s' % worst_name, worst, 1e-3)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print('test_kd_parity: %d failed' % failures)
-sys.exit(1 if failures else 0)
+print('test_kd_parity: %d failed' % report.failures)
+sys.exit(1 if report.failures else 0)

@@ -9,7 +9,7 @@ Usage: test_train_parity.py TRAIN_DUMP SRLM SOURCE_ROOT PRESET B T [--recompute]
 The learning rate must keep the loss away from 0 over the 10 steps: a loss driven to ~0.004
 (the full-vocabulary shape memorises a 16-token batch at lr 1e-3) makes the relative
 comparison measure rounding noise; the full-size run uses the papers' SFT rate 4e-5."""
-import json, os, shutil, subprocess, sys, tempfile
+import json, os, shutil, sys, tempfile
 import numpy as np
 import torch
 
@@ -23,26 +23,12 @@ if '--lr' in extra:
     del extra[i:i + 2]
 sys.path.insert(0, os.path.join(root, 'tests', 'ref'))
 import torch_ref  # noqa: E402
+from parity_util import Report, run  # noqa: E402
 
 STEPS, LR, SEED = 10, 1e-3, 99
 if LR_ARG is not None:
     LR = LR_ARG
-failures = 0
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    sys.stdout.write(r.stdout)
-    if r.returncode != 0:
-        sys.stderr.write('command failed: %s\n%s%s' % (' '.join(cmd), r.stdout, r.stderr))
-        sys.exit(1)
-
-
-def report(what, err, bound):
-    global failures
-    ok = err <= bound
-    print('%-60s %.3g (bound %.0e) %s' % (what, err, bound, 'ok' if ok else 'FAIL'))
-    failures += 0 if ok else 1
+report = Report(60)
 
 
 tmp = tempfile.mkdtemp(prefix='srlm-train-parity-')
@@ -106,5 +92,5 @@ try:
     report('%d AdamW steps, losses (max rel)' % STEPS, err, 1e-4)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print('test_train_parity %s: %d failed' % (preset, failures))
-sys.exit(1 if failures else 0)
+print('test_train_parity %s: %d failed' % (preset, report.failures))
+sys.exit(1 if report.failures else 0)
