@@ -5,6 +5,7 @@
 #include "decode/engine.h"
 #include "decode/sampler.h"
 #include "decode/tagmatch.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +30,6 @@ typedef struct gen_seq {
     srlm_detokenizer *detok;
     srlm_tagmatch *stops;
 } gen_seq;
-
-static srlm_status grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return NULL;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return srlm_errorf(SRLM_ERR_OOM, "out of host memory during generation");
-    *p = q, *cap = c;
-    return NULL;
-}
 
 static srlm_status result_push(srlm_gen_result *r, size_t *cap, const srlm_sample_out *o) {
     if (r->n_tokens == *cap) {
@@ -67,7 +58,7 @@ static srlm_status result_push(srlm_gen_result *r, size_t *cap, const srlm_sampl
 static srlm_status add_text(gen_seq *g, int index, const char *b, size_t n, srlm_gen_stream_fn stream, void *user, bool *stopped) {
     *stopped = false;
     if (!n) return NULL;
-    SRLM_TRY(grow((void **)&g->text, &g->cap_text, g->n_text + n + 1, 1));
+    SRLM_TRY(srlm_grow((void **)&g->text, &g->cap_text, g->n_text + n + 1, 1, "during generation"));
     size_t base = g->n_text;
     memcpy(g->text + base, b, n);
     g->n_text += n;
@@ -162,7 +153,7 @@ static srlm_status generate(srlm_engine *e, const srlm_tokenizer *tok, int n, co
     for (int i = 0; !st && i < n; i++) {
         gen_seq *g = &gs[i];
         g->id = -1;
-        st = grow((void **)&g->hist, &g->cap_hist, n_prompts[i] + 64, sizeof(int32_t));
+        st = srlm_grow((void **)&g->hist, &g->cap_hist, n_prompts[i] + 64, sizeof(int32_t), "during generation");
         if (st) break;
         memcpy(g->hist, prompts[i], n_prompts[i] * sizeof(int32_t));
         g->n_hist = g->n_prompt = n_prompts[i];
@@ -229,7 +220,7 @@ static srlm_status generate(srlm_engine *e, const srlm_tokenizer *tok, int n, co
             srlm_gen_result *r = &results[i];
             st = result_push(r, &caps[i], &so[k]);
             if (st) break;
-            st = grow((void **)&g->hist, &g->cap_hist, g->n_hist + 1, sizeof(int32_t));
+            st = srlm_grow((void **)&g->hist, &g->cap_hist, g->n_hist + 1, sizeof(int32_t), "during generation");
             if (st) break;
             g->hist[g->n_hist++] = so[k].token;
             bool stopped = false;

@@ -6,6 +6,7 @@
 #include "decode/engine.h"
 #include "decode/sampler.h"
 #include "decode/tagmatch.h"
+#include "grow.h"
 #include "sql/sandbox.h"
 
 #include <pthread.h>
@@ -292,17 +293,6 @@ typedef struct run {
     srlm_sqlloop_stats st;
 } run;
 
-static srlm_status grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return NULL;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return srlm_errorf(SRLM_ERR_OOM, "out of host memory in the SQL loop");
-    *p = q;
-    *cap = c;
-    return NULL;
-}
-
 static srlm_status push_tok(branch *b, int32_t t, int origin, float lp, float lps, float ent) {
     if (b->n == b->cap) {
         size_t c = b->cap ? b->cap * 2 : 256;
@@ -325,7 +315,7 @@ static srlm_status push_tok(branch *b, int32_t t, int origin, float lp, float lp
 }
 
 static srlm_status add_text(branch *b, const char *s, size_t n) {
-    SRLM_TRY(grow((void **)&b->text, &b->cap_text, b->n_text + n + 1, 1));
+    SRLM_TRY(srlm_grow((void **)&b->text, &b->cap_text, b->n_text + n + 1, 1, "in the SQL loop"));
     memcpy(b->text + b->n_text, s, n);
     b->n_text += n;
     b->text[b->n_text] = 0;
@@ -362,7 +352,7 @@ static void release_seq(run *r, branch *b) {
 /* A new branch continuing `parent` (index) on engine sequence `seq`. Copies the host-side
  * path (tokens and text are small); the KV prefix is shared by the engine. */
 static srlm_status branch_new(run *r, int parent, int seq, int lo, int hi, int *idx) {
-    SRLM_TRY(grow((void **)&r->b, &r->cap_b, (size_t)r->nb + 1, sizeof *r->b));
+    SRLM_TRY(srlm_grow((void **)&r->b, &r->cap_b, (size_t)r->nb + 1, sizeof *r->b, "in the SQL loop"));
     branch *c = &r->b[r->nb];
     memset(c, 0, sizeof *c);
     c->parent = parent;
@@ -398,8 +388,8 @@ static srlm_status branch_new(run *r, int parent, int seq, int lo, int hi, int *
 }
 
 static srlm_status add_query(run *r, branch *b, int branch_idx, char *sql, srlm_sql_result *res, char *fb, int *qi) {
-    srlm_status st = grow((void **)&r->q, &r->cap_q, (size_t)r->nq + 1, sizeof *r->q);
-    if (!st) st = grow((void **)&b->queries, &b->cap_queries, (size_t)b->n_queries + 1, sizeof *b->queries);
+    srlm_status st = srlm_grow((void **)&r->q, &r->cap_q, (size_t)r->nq + 1, sizeof *r->q, "in the SQL loop");
+    if (!st) st = srlm_grow((void **)&b->queries, &b->cap_queries, (size_t)b->n_queries + 1, sizeof *b->queries, "in the SQL loop");
     if (st) {
         free(sql), free(fb);
         srlm_sql_result_free(res);
@@ -749,7 +739,7 @@ static srlm_status loop(run *r, float *logits, int *ids, int *counts, int *which
                     SRLM_TRY(finish_branch(r, i, SRLM_SQLLOOP_CONTEXT));
                     continue;
                 }
-                SRLM_TRY(grow((void **)flat, cap_flat, total + k, sizeof **flat));
+                SRLM_TRY(srlm_grow((void **)flat, cap_flat, total + k, sizeof **flat, "in the SQL loop"));
                 if (b->state == B_DECODE) (*flat)[total] = b->tok[b->n - 1];
                 else memcpy(*flat + total, b->ext, k * sizeof **flat);
                 ids[n] = b->seq, counts[n] = (int)k, which[n] = i;
