@@ -62,6 +62,7 @@ static const struct {
     {"rope", srlm_bench_ops_rope},
     {"embedding", srlm_bench_ops_embedding},
     {"loss", srlm_bench_ops_loss},
+    {"select", srlm_bench_ops_select},
     {"adamw", srlm_bench_ops_adamw},
     {"attn", srlm_bench_ops_attn},
     {"matmul", srlm_bench_ops_matmul},

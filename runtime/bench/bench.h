@@ -40,6 +40,7 @@ srlm_status srlm_bench_ops_softmax(srlm_bench *b);     /* bench_norm.c */
 srlm_status srlm_bench_ops_rope(srlm_bench *b);        /* bench_rope_embedding.c */
 srlm_status srlm_bench_ops_embedding(srlm_bench *b);   /* bench_rope_embedding.c */
 srlm_status srlm_bench_ops_loss(srlm_bench *b);        /* bench_loss.c */
+srlm_status srlm_bench_ops_select(srlm_bench *b);      /* bench_loss.c */
 srlm_status srlm_bench_ops_adamw(srlm_bench *b);       /* bench_loss.c */
 srlm_status srlm_bench_ops_attn(srlm_bench *b);
 srlm_status srlm_bench_ops_matmul(srlm_bench *b);

@@ -1,10 +1,14 @@
 /* bench_loss.c: `srlm bench ops` rows for the training losses and the optimizer: cross-entropy
  * over the Qwen2.5 vocabulary (151,936) for a chunk of 16 and of 512 tokens (the latter is
  * 311 MB of logits: tiled windows on a 128 MiB device), forward only and with the in-place
- * gradient, KL to a teacher with its gradient (family "loss"); and the AdamW step with
+ * gradient, KL to a teacher with its gradient, also from a teacher's top-64 entries (family
+ * "loss"); the sampler's per-row top-k with log-sum-exp and entropy (family "select"); and the
+ * AdamW step with
  * device-side clipping over 16M parameters (family "adamw"; the 0.5B model's 494M do not fit
  * lavapipe's memory in a bench, the per-element cost is what matters). */
 #include "bench/bench.h"
+
+#include <stdlib.h>
 
 typedef struct loss_arg {
     srlm_buf x, t, targets, w, loss, lp, ent, kl, scratch;
@@ -36,6 +40,74 @@ static srlm_status loss_setup(srlm_bench *b, loss_arg *a, int teacher) {
     return srlm_cmd_run(b->cmd);
 }
 
+typedef struct topk_arg {
+    srlm_buf x, ids, tlogp, w, kl, scratch, invt, out_ids, out_x, stats;
+    int N, V, K;
+} topk_arg;
+
+static srlm_status record_kl_topk(srlm_cmd *c, void *arg) {
+    topk_arg *a = arg;
+    return srlm_op_kl_topk(c, a->kl, a->scratch, a->x, a->ids, a->tlogp, a->w, a->N, a->V, a->K, 2.0f, 0, 1.0f, 1);
+}
+
+/* KL over a teacher's top-64 ids (distinct, spread over the vocabulary) with its gradient. */
+static srlm_status bench_kl_topk(srlm_bench *b) {
+    topk_arg a = {.N = 16, .V = 151936, .K = 64};
+    uint64_t nv = (uint64_t)a.N * a.V, nk = (uint64_t)a.N * a.K;
+    SRLM_TRY(srlm_arena_alloc(b->arena, nv * 4, &a.x));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk * 4, &a.ids));
+    SRLM_TRY(srlm_arena_alloc(b->arena, nk * 4, &a.tlogp));
+    SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)a.N * 4, &a.w));
+    SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)a.N * 4, &a.kl));
+    SRLM_TRY(srlm_arena_alloc(b->arena, srlm_op_kl_topk_scratch_bytes(b->ctx, a.N, a.V, a.K), &a.scratch));
+    int32_t *ids = malloc(nk * 4);
+    if (!ids) return srlm_errorf(SRLM_ERR_OOM, "out of host memory");
+    for (uint64_t i = 0; i < nk; i++) ids[i] = (int32_t)((i % (uint64_t)a.K) * 2371);
+    srlm_status st = srlm_buf_write(b->ctx, a.ids, 0, ids, nk * 4);
+    free(ids);
+    SRLM_TRY(st);
+    SRLM_TRY(srlm_cmd_begin(b->cmd));
+    SRLM_TRY(srlm_op_fill(b->cmd, a.x, nv, 0.5f));
+    SRLM_TRY(srlm_op_fill(b->cmd, a.tlogp, nk, -5.0f));
+    SRLM_TRY(srlm_op_fill(b->cmd, a.w, (uint64_t)a.N, 1.0f));
+    SRLM_TRY(srlm_cmd_run(b->cmd));
+    /* the student row is read in the statistics and gradient passes and written once */
+    SRLM_TRY(srlm_bench_run(b, "kl_topk_grad_f32", "(16,151936) K=64", 12 * nv, 10 * nv, 1, record_kl_topk, &a, NULL));
+    srlm_arena_reset(b->arena);
+    return NULL;
+}
+
+static srlm_status record_select(srlm_cmd *c, void *arg) {
+    topk_arg *a = arg;
+    return srlm_op_logit_topk(c, a->out_ids, a->out_x, a->stats, a->scratch, a->x, a->invt, (uint32_t)a->N, (uint32_t)a->V,
+                              (uint32_t)a->K);
+}
+
+srlm_status srlm_bench_ops_select(srlm_bench *b) {
+    const int Ks[] = {1, 64};
+    for (int s = 0; s < 2; s++) {
+        topk_arg a = {.N = 16, .V = 151936, .K = Ks[s]};
+        uint64_t nv = (uint64_t)a.N * a.V, nk = (uint64_t)a.N * a.K;
+        SRLM_TRY(srlm_arena_alloc(b->arena, nv * 4, &a.x));
+        SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)a.N * 4, &a.invt));
+        SRLM_TRY(srlm_arena_alloc(b->arena, nk * 4, &a.out_ids));
+        SRLM_TRY(srlm_arena_alloc(b->arena, nk * 4, &a.out_x));
+        SRLM_TRY(srlm_arena_alloc(b->arena, (uint64_t)a.N * 8, &a.stats));
+        SRLM_TRY(srlm_arena_alloc(b->arena, srlm_logit_topk_scratch_bytes(b->ctx, (uint32_t)a.N, (uint32_t)a.V, (uint32_t)a.K),
+                                  &a.scratch));
+        SRLM_TRY(srlm_cmd_begin(b->cmd));
+        SRLM_TRY(srlm_op_fill(b->cmd, a.x, nv, 0.5f));
+        SRLM_TRY(srlm_op_fill(b->cmd, a.invt, (uint64_t)a.N, 1.0f));
+        SRLM_TRY(srlm_cmd_run(b->cmd));
+        char name[32];
+        snprintf(name, sizeof name, "logit_topk k=%d", a.K);
+        /* one read of the logits; exp and log per element for the statistics */
+        SRLM_TRY(srlm_bench_run(b, name, "(16,151936)", 4 * nv, 6 * nv, 1, record_select, &a, NULL));
+        srlm_arena_reset(b->arena);
+    }
+    return NULL;
+}
+
 srlm_status srlm_bench_ops_loss(srlm_bench *b) {
     const int Ns[] = {16, 512};
     for (int s = 0; s < (b->opts.quick ? 1 : 2); s++) {
@@ -56,7 +128,7 @@ srlm_status srlm_bench_ops_loss(srlm_bench *b) {
     /* student and teacher read in three passes, student written once */
     SRLM_TRY(srlm_bench_run(b, "kl_grad_f32", "(16,151936)", 28 * nv, 20 * nv, 1, record_loss, &a, NULL));
     srlm_arena_reset(b->arena);
-    return NULL;
+    return bench_kl_topk(b);
 }
 
 typedef struct adamw_arg {
